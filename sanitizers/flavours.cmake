@@ -1,0 +1,46 @@
+# The one place where each build flavour's compiler and linker flags live.
+# Selected by MCF_FLAVOUR (set by the presets in CMakePresets.json).
+#
+#   asan      AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer
+#   tsan      ThreadSanitizer (cannot share a binary with ASan)
+#   ubsan     UndefinedBehaviorSanitizer alone, trapping on every check
+#   coverage  clang source-based coverage (llvm-profdata / llvm-cov)
+#   debug     no instrumentation, -O0 -g
+#   release   -O2, assertions kept (the model's reports are not asserts)
+#
+# MCF_FUZZ_FLAGS is what a libFuzzer target adds on top (fuzzer, or
+# fuzzer-no-link for libraries linked into one).
+
+set(_mcf_common -g -fno-omit-frame-pointer)
+# unsigned overflow and implicit conversions are well-defined C++ and are used on
+# purpose in encodings and hashes; keep UBSan to undefined behaviour only.
+set(_mcf_ubsan_checks undefined,float-divide-by-zero,local-bounds)
+
+if(MCF_FLAVOUR STREQUAL "asan")
+  set(_mcf_flags ${_mcf_common} -O1 -fsanitize=address,${_mcf_ubsan_checks}
+      -fno-sanitize-recover=all -fsanitize-address-use-after-scope)
+  set(_mcf_link -fsanitize=address,${_mcf_ubsan_checks})
+elseif(MCF_FLAVOUR STREQUAL "tsan")
+  set(_mcf_flags ${_mcf_common} -O1 -fsanitize=thread)
+  set(_mcf_link -fsanitize=thread)
+elseif(MCF_FLAVOUR STREQUAL "ubsan")
+  set(_mcf_flags ${_mcf_common} -O1 -fsanitize=${_mcf_ubsan_checks} -fno-sanitize-recover=all)
+  set(_mcf_link -fsanitize=${_mcf_ubsan_checks})
+elseif(MCF_FLAVOUR STREQUAL "coverage")
+  set(_mcf_flags ${_mcf_common} -O0 -fprofile-instr-generate -fcoverage-mapping)
+  set(_mcf_link -fprofile-instr-generate -fcoverage-mapping)
+elseif(MCF_FLAVOUR STREQUAL "debug")
+  set(_mcf_flags ${_mcf_common} -O0)
+  set(_mcf_link)
+elseif(MCF_FLAVOUR STREQUAL "release")
+  set(_mcf_flags -g -O2)
+  set(_mcf_link)
+else()
+  message(FATAL_ERROR "MCF_FLAVOUR='${MCF_FLAVOUR}' is not one of "
+                      "asan tsan ubsan coverage debug release")
+endif()
+
+add_compile_options(${_mcf_flags})
+add_link_options(${_mcf_link})
+add_compile_definitions(MCF_FLAVOUR_${MCF_FLAVOUR}=1 MCF_FLAVOUR_NAME="${MCF_FLAVOUR}")
+message(STATUS "mcfuzz flavour: ${MCF_FLAVOUR} (${_mcf_flags})")
