@@ -32,8 +32,10 @@ int cdev_device_add(cdev* cd, device* dev) {
     if (!map.by_devt.emplace(cd->dev, cd).second) return -EBUSY;
   }
   hook(HookKind::kPublish, "cdev", cd, dev_name(dev));
+  cd->live.store(true, std::memory_order_release);
   int ret = device_add(dev);
   if (ret != 0) {
+    cd->live.store(false, std::memory_order_release);
     CdevMap& map = cdev_map();
     std::lock_guard<std::mutex> g(map.m);
     map.by_devt.erase(cd->dev);
@@ -43,6 +45,7 @@ int cdev_device_add(cdev* cd, device* dev) {
 
 void cdev_device_del(cdev* cd, device* dev) {
   device_del(dev);
+  cd->live.store(false, std::memory_order_release);
   {
     CdevMap& map = cdev_map();
     std::lock_guard<std::mutex> g(map.m);

@@ -6,6 +6,8 @@
 // last fput: that is what keeps the structures a system call uses alive (R1).
 #pragma once
 
+#include <atomic>
+
 #include "core/fs/file.h"
 
 namespace mcf {
@@ -14,6 +16,9 @@ struct cdev {
   const file_operations* ops = nullptr;
   device* parent = nullptr;  // the kobject parent: pinned by every open file
   dev_t dev = 0;
+  // Between cdev_device_add and cdev_device_del. The file layer's oracle
+  // (R12): an ioctl that starts after this went false must fail.
+  std::atomic<bool> live{false};
 };
 
 void cdev_init(cdev* cd, const file_operations* fops);

@@ -6,6 +6,7 @@
 #include "core/fs/char_dev.h"
 #include "core/kernel/devtmpfs.h"
 #include "core/kernel/kerrno.h"
+#include "core/kernel/report.h"
 #include "core/kernel/hooks.h"
 #include "core/kernel/slab.h"
 #include "core/kernel/task.h"
@@ -122,10 +123,19 @@ long process::ioctl(int fd, unsigned long cmd, user_addr_t arg) {
   SyscallScope scope(&arena_, "ioctl", nullptr);
   file* f = fget(fd);
   if (f == nullptr) return -EBADF;
+  // Oracle (R12): a node whose char device was already deleted when the call
+  // started must refuse it; success there means a missing registration check.
+  cdev* cd = f->f_inode.i_cdev;
+  bool node_was_live = cd == nullptr || cd->live.load(std::memory_order_acquire);
   long ret = -ENOTTY;
   if (f->f_op != nullptr && f->f_op->unlocked_ioctl != nullptr)
     ret = f->f_op->unlocked_ioctl(f, static_cast<unsigned>(cmd), arg);
   if (ret == -ENOIOCTLCMD) ret = -ENOTTY;  // never leaks to user space
+  if (!node_was_live && ret >= 0) {
+    report(ReportKind::kCallOnUnregistered, f->path.c_str(),
+           "ioctl 0x%lx on %s succeeded (%ld) after the node was unregistered", cmd,
+           f->path.c_str(), ret);
+  }
   fput(f);
   return ret;
 }

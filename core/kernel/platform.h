@@ -43,6 +43,11 @@ platform_device* platform_device_register_simple(const char* name, int id, int n
                                                  size_t num_regs);
 void platform_device_unregister(platform_device* pdev);
 
+inline void* platform_get_drvdata(platform_device* pdev) { return dev_get_drvdata(&pdev->dev); }
+inline void platform_set_drvdata(platform_device* pdev, void* data) {
+  dev_set_drvdata(&pdev->dev, data);
+}
+
 // The IRQ number of line `index`, or -ENXIO.
 int platform_get_irq(platform_device* pdev, unsigned index);
 // The register block, or null if the device has none.
