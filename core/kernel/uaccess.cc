@@ -37,6 +37,11 @@ size_t copy_to_user(user_addr_t to, const void* from, size_t n) {
 }
 
 size_t clear_user(user_addr_t to, size_t n) {
+  might_sleep("clear_user");
+  // Check the range before allocating the zeros: `n` comes from user space
+  // and may be huge (a std::vector of n bytes would throw or exhaust memory).
+  user_arena* mm = current()->mm;
+  if (mm == nullptr || !mm->contains(to, n)) return n;
   std::vector<uint8_t> zeros(n, 0);
   return copy_to_user(to, zeros.data(), n);
 }

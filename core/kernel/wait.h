@@ -14,6 +14,8 @@
 #include <list>
 #include <mutex>
 
+#include "core/kernel/lock.h"
+
 namespace mcf {
 
 // One sleeper (a task in wait_event, or a poll() call registered on several
@@ -47,6 +49,9 @@ inline void wake_up_interruptible(wait_queue_head* wq) { wake_up_all(wq); }
 // Sleeps until `cond()` is true. `cond` must be safe to evaluate repeatedly.
 template <typename Cond>
 void wait_event(wait_queue_head* wq, Cond cond) {
+  // As the kernel's wait_event(): might_sleep() before the first check, so a
+  // call in atomic context is reported even when it would not have slept.
+  might_sleep(wq->name);
   if (cond()) return;
   wait_queue_entry e;
   add_wait_queue(wq, &e);
