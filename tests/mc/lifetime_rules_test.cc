@@ -5,6 +5,8 @@
 #include <linux/media.h>
 
 #include <cerrno>
+#include <latch>
+#include <thread>
 
 #include "tests/mc/mc_test_util.h"
 
@@ -309,6 +311,105 @@ TEST_F(LifetimeRulesTest, R5_InterfaceLinkLeavesWithItsEntity) {
   EXPECT_NE(t.link(intf->graph_obj.id, media_entity_id(&drv_->sink)), nullptr);
   media_entity_put(&te.entity);
   EXPECT_EQ(te.released.load(), 1);
+}
+
+// media_device_unregister() takes every interface out of the graph with
+// its links, even before the creator's media_devnode_remove(); the memory
+// stays with the creator's reference (and with it a media-device reference).
+// If unregistration left the interface registered, a later
+// media_create_intf_link would succeed on a dead graph and the interface
+// would still be listed on the media device.
+TEST_F(LifetimeRulesTest, R5_MediaDeviceUnregisterTakesInterfacesOutOfTheGraph) {
+  bare_media_device b;
+  test_entity te("E");
+  ASSERT_EQ(media_device_register_entity(&b.mdev, &te.entity), 0);
+  media_intf_devnode* nd = media_devnode_create(&b.mdev, MEDIA_INTF_T_V4L_SUBDEV, 0, 81, 4);
+  ASSERT_NE(nd, nullptr);
+  ASSERT_NE(media_create_intf_link(&te.entity, &nd->intf, MEDIA_LNK_FL_ENABLED), nullptr);
+  ASSERT_EQ(media_device_register(&b.mdev), 0);
+  const long links = live_objects_count("media_link");
+
+  media_device_unregister(&b.mdev);
+  EXPECT_FALSE(nd->intf.registered);
+  EXPECT_TRUE(nd->intf.links.empty());
+  EXPECT_FALSE(te.entity.registered);
+  EXPECT_EQ(live_objects_count("media_link"), links - 1);
+  {
+    MutexGuard g(&b.mdev.graph_mutex);
+    EXPECT_TRUE(b.mdev.interfaces.empty());
+    EXPECT_TRUE(b.mdev.entities.empty());
+    EXPECT_TRUE(b.mdev.pads.empty());
+    EXPECT_TRUE(b.mdev.links.empty());
+  }
+  // Nothing can be linked to what left the graph.
+  EXPECT_EQ(media_create_intf_link(&te.entity, &nd->intf, MEDIA_LNK_FL_ENABLED), nullptr);
+  EXPECT_EQ(te.released.load(), 0);
+  media_entity_put(&te.entity);  // the creator's; registration's went at unregister
+  EXPECT_EQ(te.released.load(), 1);
+  // Device count: ours + the interface's.
+  EXPECT_EQ(mdev_refs(&b.mdev), 2u);
+  media_devnode_remove(nd);  // no-op on the graph, drops the creator's reference
+  EXPECT_EQ(mdev_refs(&b.mdev), 1u);
+  media_device_put(&b.mdev);
+  EXPECT_EQ(b.released.load(), 1);
+}
+
+// Two paths drop an entity's registration reference: the driver's
+// media_device_unregister_entity and media_device_unregister. Racing, exactly
+// one must put it. The entity's unregistration is stopped just before it
+// takes graph_mutex while the whole device is unregistered; when it goes on
+// it must find the entity gone and put nothing. Without the check: a second
+// put, the creator's reference gone (released == 1 below) and an underflow
+// at the creator's put.
+TEST_F(LifetimeRulesTest, R3_EntityUnregisterRacingWithMediaDeviceUnregisterPutsOnce) {
+  test_entity te("Racer");
+  ASSERT_EQ(media_device_register_entity(&drv_->mdev, &te.entity), 0);
+  {
+    HookGate gate;
+    const int stop =
+        gate.add_stop(1, HookKind::kLockAcquire, "media_device.graph_mutex", /*pause=*/true);
+    std::thread unreg_entity([&] {
+      HookGate::tag(1);
+      media_device_unregister_entity(&te.entity);
+    });
+    ASSERT_TRUE(gate.wait_reached(stop));
+    std::thread unreg_device([&] { remove_device(); });
+    unreg_device.join();
+    gate.release(stop);
+    unreg_entity.join();
+  }
+  EXPECT_EQ(entity_refs(&te.entity), 1u);
+  EXPECT_EQ(te.released.load(), 0);
+  EXPECT_EQ(live_objects_count("test_media_drv"), 1);  // te pins the media device
+  media_entity_put(&te.entity);
+  EXPECT_EQ(te.released.load(), 1);
+  EXPECT_EQ(live_objects_count("test_media_drv"), 0);  // te's release put the last reference
+}
+
+// The same race free-running.
+TEST_F(LifetimeRulesTest, R3_EntityUnregisterRacingWithMediaDeviceUnregister50Iterations) {
+  for (int iter = 0; iter < 50; ++iter) {
+    SCOPED_TRACE(iter);
+    if (pdev_ == nullptr) probe();
+    test_entity te("Racer");
+    ASSERT_EQ(media_device_register_entity(&drv_->mdev, &te.entity), 0);
+    std::latch go(2);
+    std::thread a([&] {
+      go.arrive_and_wait();
+      media_device_unregister_entity(&te.entity);
+    });
+    std::thread b([&] {
+      go.arrive_and_wait();
+      remove_device();
+    });
+    a.join();
+    b.join();
+    EXPECT_EQ(entity_refs(&te.entity), 1u);
+    media_entity_put(&te.entity);
+    EXPECT_EQ(te.released.load(), 1);
+    ASSERT_EQ(live_objects_count("test_media_drv"), 0);
+    ASSERT_EQ(live_objects_count("media_link"), 0);
+  }
 }
 
 // ---------------------------------------------------------------------------
