@@ -198,10 +198,11 @@ TEST_F(LifetimeRulesTest, R3_UnregisterEntityAfterMediaDeviceUnregisterIsNoop) {
   EXPECT_EQ(live_objects_count("test_media_drv"), 0);
 }
 
-// Registration is one-time: an entity's release puts the media device it
-// was registered with, so a second registration (same or other device)
-// must be refused, or the extra media-device reference would leak.
-TEST_F(LifetimeRulesTest, R3_EntityRegistersOnlyOnce) {
+// An entity is in one graph at a time: registering it again while it is
+// registered must be refused, or its release (which puts one media-device
+// reference) would leave the second registration's reference leaked and
+// the entity listed twice.
+TEST_F(LifetimeRulesTest, R3_EntityRegisteredTwiceAtOnceIsRefused) {
   test_entity te("Once");
   ASSERT_EQ(media_device_register_entity(&drv_->mdev, &te.entity), 0);
   const unsigned refs = mdev_refs(&drv_->mdev);
