@@ -534,7 +534,8 @@ TEST_F(LifetimeRulesTest, R10_LinksFreedAtUnregistration) {
 }
 
 // Reading links without graph_mutex is reported (lockdep_assert_held). If
-// the walk did not check, the child would not die and EXPECT_DEATH fails.
+// the walk (or remove_links_locked) did not check, the child would not die
+// and EXPECT_DEATH would fail.
 TEST_F(LifetimeRulesDeathTest, R10_GraphWalkNextWithoutGraphMutexIsReported) {
   EXPECT_DEATH(
       {
@@ -591,7 +592,9 @@ TEST_F(LifetimeRulesDeathTest, R11_EntityGetAtZeroIsReported) {
                "(.|\n)*object: media_entity");
 }
 
-// The media device too: a released media device cannot be got again.
+// The media device too: a released media device cannot be got again. If
+// the get went unnoticed, the count would rise from 0 and a second release
+// would run later (double free of the driver struct).
 TEST_F(LifetimeRulesDeathTest, R11_MediaDeviceGetAfterReleaseIsReported) {
   bare_media_device b;
   media_device_put(&b.mdev);
@@ -600,9 +603,10 @@ TEST_F(LifetimeRulesDeathTest, R11_MediaDeviceGetAfterReleaseIsReported) {
                "REPORT refcount-add-on-zero(.|\n)*object: device");
 }
 
+// Interfaces likewise. The interface frees itself at its last put, so the
+// count is forced to zero instead (the state right after that put); a get
+// that went unnoticed would revive freed memory.
 TEST_F(LifetimeRulesDeathTest, R11_InterfaceGetAfterLastPutIsReported) {
-  // The interface frees itself at the last put, so keep a second reference
-  // and force the count to zero: the get must be refused loudly.
   media_intf_devnode* nd = media_devnode_create(&drv_->mdev, MEDIA_INTF_T_V4L_SUBDEV, 0, 81, 3);
   ASSERT_NE(nd, nullptr);
   EXPECT_DEATH(
@@ -695,7 +699,10 @@ TEST_F(LifetimeRulesTest, R12_PollAfterRemoveReportsErrHup) {
 
 // A re-probe gets a fresh media device on the same node name while an old
 // file still points at the old one: the old file keeps answering -EIO (it
-// must not reach the new device), the new one works.
+// must not reach the new device), the new one works. If files were bound to
+// the node name rather than to their media device, the old fd would succeed
+// (0) against the new device; if the minor were not freed at
+// unregistration, the re-probe would get another name.
 TEST_F(LifetimeRulesTest, R12_OldFileStaysDeadAfterReprobe) {
   int old_fd = open_media();
   ASSERT_GE(old_fd, 0);
