@@ -144,7 +144,7 @@ bool media_entity_try_get(media_entity* entity);  // get-unless-zero
 void media_entity_put(media_entity* entity);
 
 // Link creation; each takes mdev->graph_mutex. The entities must be registered
-// with the same media device. Failure point "media_link_alloc" (-ENOMEM).
+// with the same media device. Failure point "kzalloc" (-ENOMEM).
 int media_create_pad_link(media_entity* source, uint16_t source_pad, media_entity* sink,
                           uint16_t sink_pad, uint32_t flags);
 media_link* media_create_intf_link(media_entity* entity, media_interface* intf, uint32_t flags);
