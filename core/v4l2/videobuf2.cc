@@ -187,6 +187,7 @@ int vb2_queue_init(vb2_queue* q) {
   q->is_output = V4L2_TYPE_IS_OUTPUT(q->type);
   q->memory = VB2_MEMORY_UNKNOWN;
   q->owner = nullptr;
+  q->unregistered.store(false, std::memory_order_release);  // a queue re-used by a new probe
   return 0;
 }
 
