@@ -141,17 +141,31 @@ media_entity* media_device_find_entity(media_device* mdev, uint32_t id) {
 }
 
 int media_device_register_entity(media_device* mdev, media_entity* entity) {
-  // One-time registration: the entity's release puts this media device.
-  if (entity->graph_obj.mdev != nullptr) return -EBUSY;
+  // One registration at a time. An entity that was registered before keeps
+  // that media device in graph_obj.mdev (its release puts it, R3); it may be
+  // registered again once unregistered: a sensor sub-device rebinding through
+  // v4l2_async to a re-probed bridge's new media device. [fix by the
+  // v4l2_subdev helper: registration used to be once per lifetime (-EBUSY),
+  // so such a sensor could never bind again.] The caller serialises
+  // registration and unregistration of one entity (v4l2_async's list_lock,
+  // or the driver).
+  if (entity->registered) return -EBUSY;
   if (should_fail("media_device_register_entity")) return -ENOMEM;
+  media_device* previous = entity->graph_obj.mdev;
   // R3: the registration's references, on the entity and on the device.
   media_entity_get(entity);
   media_device_get(mdev);
-  MutexGuard g(&mdev->graph_mutex);
-  media_gobj_create(mdev, MEDIA_GRAPH_ENTITY, &entity->graph_obj);
-  for (uint16_t i = 0; i < entity->num_pads; ++i)
-    media_gobj_create(mdev, MEDIA_GRAPH_PAD, &entity->pads[i].graph_obj);
-  entity->registered = true;
+  {
+    MutexGuard g(&mdev->graph_mutex);
+    media_gobj_create(mdev, MEDIA_GRAPH_ENTITY, &entity->graph_obj);
+    for (uint16_t i = 0; i < entity->num_pads; ++i)
+      media_gobj_create(mdev, MEDIA_GRAPH_PAD, &entity->pads[i].graph_obj);
+    entity->registered = true;
+  }
+  // The entity now points at `mdev`, whose reference its release will put;
+  // the one kept from the previous registration goes now (outside the graph
+  // lock: it may be the last and free the old driver's struct).
+  if (previous != nullptr) media_device_put(previous);
   return 0;
 }
 

@@ -109,10 +109,25 @@ const file_operations v4l2_fops = {
     .poll = v4l2_poll,
 };
 
+// Whether the node has a media entity of its own. A sub-device node has
+// none: its interface links to the sub-device's entity, which
+// v4l2_device_register_subdev() registered (upstream: "Entity will be created
+// via v4l2_device_register_subdev()"). [fix by the v4l2_subdev helper: the
+// embedded devnode of a v4l2_subdev used to register a second entity, and its
+// unregistration put an entity count that was never initialised.]
+bool video_has_own_entity(const video_device* vdev) {
+  return vdev->v4l2_dev->mdev != nullptr && vdev->vfl_type != VFL_TYPE_SUBDEV;
+}
+
 // Steps of video_register_device that touch the media graph.
 int video_register_media_controller(video_device* vdev) {
   media_device* mdev = vdev->v4l2_dev->mdev;
   if (mdev == nullptr) return 0;
+  if (!video_has_own_entity(vdev)) {
+    vdev->intf_devnode = media_devnode_create(mdev, MEDIA_INTF_T_V4L_SUBDEV, 0, VIDEO_MAJOR,
+                                              static_cast<uint32_t>(vdev->minor));
+    return vdev->intf_devnode != nullptr ? 0 : -ENOMEM;
+  }
   vdev->entity.obj_type = MEDIA_ENTITY_TYPE_VIDEO_DEVICE;
   if (vdev->entity.name.empty()) vdev->entity.name = vdev->name;
   if (vdev->entity.function == MEDIA_ENT_F_UNKNOWN) vdev->entity.function = MEDIA_ENT_F_IO_V4L;
@@ -217,8 +232,10 @@ int video_register_device(video_device* vdev, vfl_devnode_type type, int nr) {
   if (vdev->v4l2_dev->mdev != nullptr) {
     vdev->mdev_ref = vdev->v4l2_dev->mdev;
     media_device_get(vdev->mdev_ref);
-    vdev->entity.release = video_entity_release;
-    get_device(&vdev->dev);
+    if (video_has_own_entity(vdev)) {
+      vdev->entity.release = video_entity_release;
+      get_device(&vdev->dev);
+    }
   }
   vdev->dev.release = video_device_dev_release;
 
@@ -236,7 +253,7 @@ int video_register_device(video_device* vdev, vfl_devnode_type type, int nr) {
   // struct, exactly as upstream's put_device on a failed registration.
 err_media:
   video_unregister_media_controller(vdev);
-  if (vdev->v4l2_dev->mdev != nullptr) media_entity_put(&vdev->entity);
+  if (video_has_own_entity(vdev)) media_entity_put(&vdev->entity);
   put_device(&vdev->dev);
   return ret;
 err_minor:
@@ -277,7 +294,7 @@ void video_unregister_device(video_device* vdev) {
   });
   // The node goes: no open can find it any more.
   cdev_device_del(&vdev->cdev, &vdev->dev);
-  bool has_mc = vdev->v4l2_dev->mdev != nullptr;
+  bool has_mc = video_has_own_entity(vdev);
   video_unregister_media_controller(vdev);
   // The registration's references. Either put may be the last user of the
   // memory (no file open, no walker on the entity): touch nothing after.
