@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "core/kernel/fault.h"
+#include "core/kernel/hooks.h"
 #include "core/kernel/report.h"
 #include "core/kernel/slab.h"
 
@@ -160,6 +161,7 @@ int v4l2_async_nf_register(v4l2_device* v4l2_dev, v4l2_async_notifier* notifier)
   // Completed notifiers stay on the list: a sensor may leave and come back.
   lists().notifiers.push_back(notifier);
   notifier->registered = true;
+  hook(HookKind::kPublish, "v4l2_async_notifier", notifier, v4l2_dev->name);
   return 0;
 }
 
@@ -169,6 +171,7 @@ void v4l2_async_nf_unregister(v4l2_async_notifier* notifier) {
   if (!notifier->registered) return;
   unbind_all_locked(notifier);
   erase_one(&lists().notifiers, notifier);
+  hook(HookKind::kUnpublish, "v4l2_async_notifier", notifier);
   notifier->registered = false;
   notifier->v4l2_dev = nullptr;
 }
@@ -213,6 +216,7 @@ int v4l2_async_register_subdev(v4l2_subdev* sd) {
   v4l2_subdev_get(sd);
   lists().subdevs.push_back(sd);
   sd->async_registered = true;
+  hook(HookKind::kPublish, "v4l2_subdev", sd, sd->name);
   return 0;
 
 err_unbind:
@@ -236,6 +240,7 @@ void v4l2_async_unregister_subdev(v4l2_subdev* sd) {
     }
     erase_one(&lists().subdevs, sd);
     sd->async_registered = false;
+    hook(HookKind::kUnpublish, "v4l2_subdev", sd, sd->name);
   }
   // Outside the lock: the put may run release callbacks (not the last one
   // while the driver still holds its own reference).

@@ -110,6 +110,14 @@ int subdev_close(file* filp) {
   return 0;
 }
 
+// No events are modelled: a node without V4L2_SUBDEV_FL_HAS_EVENTS answers
+// EPOLLERR (as upstream's subdev_poll); one with it has nothing pending and
+// sleeps until unregistration wakes it (R14, through v4l2_poll).
+__poll_t subdev_poll(file* filp, poll_table* pt) {
+  v4l2_subdev* sd = vdev_to_v4l2_subdev(video_devdata(filp));
+  return (sd->flags & V4L2_SUBDEV_FL_HAS_EVENTS) ? 0 : EPOLLERR;
+}
+
 // Registers sd's embedded node. The node holds an entity reference from here
 // until its release (R7). Caller holds a sub-device reference.
 int v4l2_subdev_register_devnode(v4l2_device* v4l2_dev, v4l2_subdev* sd, bool read_only) {
@@ -200,7 +208,7 @@ const v4l2_file_operations v4l2_subdev_fops = {
     .open = subdev_open,
     .release = subdev_close,
     .unlocked_ioctl = v4l2_subdev_ioctl,
-    .poll = nullptr,
+    .poll = subdev_poll,
 };
 
 void v4l2_subdev_init(v4l2_subdev* sd, const v4l2_subdev_ops* ops) {

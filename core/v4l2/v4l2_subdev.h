@@ -202,7 +202,9 @@ void v4l2_subdev_init(v4l2_subdev* sd, const v4l2_subdev_ops* ops);
 // Allocates and initialises the ACTIVE state (internal_ops->init_state).
 // -ENOMEM (failure point "kzalloc"). Call after media_entity_pads_init().
 int v4l2_subdev_init_finalize(v4l2_subdev* sd);
-// Frees the ACTIVE state. The entity's release calls it; idempotent.
+// Frees the ACTIVE state. The entity's release calls it; idempotent. A
+// driver must not call it at remove(): files still open would find no ACTIVE
+// state (upstream drivers that do so have that bug).
 void v4l2_subdev_cleanup(v4l2_subdev* sd);
 
 // R4: references, over the entity's count.
@@ -286,10 +288,11 @@ struct v4l2_subdev_op_caller<int (*)(v4l2_subdev*, v4l2_subdev_state*, Arg*)> {
 
 template <typename Getter, typename... A>
 auto v4l2_subdev_call_op(v4l2_subdev* sd, const char* op, Getter get, A&&... args) {
-  v4l2_subdev_call_check(sd, op);  // R16
+  using Caller = v4l2_subdev_op_caller<decltype(get(sd))>;
+  using R = decltype(Caller::call(sd, get(sd), std::forward<A>(args)...));
+  if (sd == nullptr) return static_cast<R>(-ENODEV);  // as upstream's macro
+  v4l2_subdev_call_check(sd, op);                     // R16
   auto fn = get(sd);
-  using Caller = v4l2_subdev_op_caller<decltype(fn)>;
-  using R = decltype(Caller::call(sd, fn, std::forward<A>(args)...));
   if (fn == nullptr) return static_cast<R>(-ENOIOCTLCMD);
   return Caller::call(sd, fn, std::forward<A>(args)...);
 }
@@ -298,7 +301,8 @@ auto v4l2_subdev_call_op(v4l2_subdev* sd, const char* op, Getter get, A&&... arg
 }  // namespace mcf
 
 // v4l2_subdev_call(sd, o, f, args...): calls sd->ops->o->f(sd, args...);
-// -ENOIOCTLCMD when the op (or the ops group) is missing. Reports if `sd` is
+// -ENOIOCTLCMD when the op (or the ops group) is missing, -ENODEV for a null
+// sd. Reports if `sd` is
 // not registered (R16). Pad ops with a state: a null state means "the ACTIVE
 // one, locked for the call"; `which` and `pad` are checked first (-EINVAL).
 #define v4l2_subdev_call(sd, o, f, ...)                                                  \

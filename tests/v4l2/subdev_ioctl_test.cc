@@ -269,6 +269,72 @@ TEST_F(SubdevIoctlTest, GraphHasTheSensorLinkAndNodeNumbers) {
   EXPECT_EQ(links[0].flags, MEDIA_LNK_FL_ENABLED | MEDIA_LNK_FL_IMMUTABLE);
 }
 
+// G_TOPOLOGY: one V4L_SUBDEV interface per node, linked to the sub-device's
+// own entity; no extra entity for the node (a video_device embedded in a
+// sub-device has none). The sensor's interface and entity leave with it.
+TEST_F(SubdevIoctlTest, TopologyLinksSubdevInterfacesToSubdevEntities) {
+  int mfd = open_node(media_node());
+  ASSERT_GE(mfd, 0);
+  struct Topology {
+    std::vector<media_v2_entity> entities;
+    std::vector<media_v2_interface> interfaces;
+    std::vector<media_v2_link> links;
+  };
+  auto topology = [&]() {
+    media_v2_topology t = {};
+    EXPECT_EQ(ioctl(mfd, MEDIA_IOC_G_TOPOLOGY, &t), 0);
+    Topology out;
+    out.entities.resize(t.num_entities);
+    out.interfaces.resize(t.num_interfaces);
+    out.links.resize(t.num_links);
+    t.ptr_entities = kArray;
+    t.ptr_interfaces = kArray + 0x4000;
+    t.ptr_links = kArray + 0x8000;
+    t.num_pads = 0;
+    t.ptr_pads = 0;
+    EXPECT_EQ(ioctl(mfd, MEDIA_IOC_G_TOPOLOGY, &t), 0);
+    EXPECT_TRUE(proc_.mem().read(t.ptr_entities, out.entities.data(),
+                                 out.entities.size() * sizeof(media_v2_entity)));
+    EXPECT_TRUE(proc_.mem().read(t.ptr_interfaces, out.interfaces.data(),
+                                 out.interfaces.size() * sizeof(media_v2_interface)));
+    EXPECT_TRUE(proc_.mem().read(t.ptr_links, out.links.data(),
+                                 out.links.size() * sizeof(media_v2_link)));
+    return out;
+  };
+  auto expect_node_interface = [](const Topology& t, v4l2_subdev* sd) {
+    const media_v2_interface* intf = nullptr;
+    for (const auto& i : t.interfaces)
+      if (i.devnode.minor == static_cast<uint32_t>(sd->devnode.minor)) intf = &i;
+    ASSERT_NE(intf, nullptr) << sd->name;
+    EXPECT_EQ(intf->intf_type, static_cast<uint32_t>(MEDIA_INTF_T_V4L_SUBDEV));
+    EXPECT_EQ(intf->devnode.major, VIDEO_MAJOR);
+    int links = 0;
+    for (const auto& l : t.links) {
+      if (l.source_id != intf->id) continue;
+      ++links;
+      EXPECT_EQ(l.sink_id, media_entity_id(&sd->entity));
+      EXPECT_EQ(l.flags, MEDIA_LNK_FL_INTERFACE_LINK | MEDIA_LNK_FL_ENABLED |
+                             MEDIA_LNK_FL_IMMUTABLE);
+    }
+    EXPECT_EQ(links, 1) << sd->name;
+  };
+
+  Topology t = topology();
+  EXPECT_EQ(t.entities.size(), 2u);
+  EXPECT_EQ(t.interfaces.size(), 2u);
+  EXPECT_EQ(t.links.size(), 3u);  // two interface links, one data link
+  expect_node_interface(t, &sensor()->sd);
+  expect_node_interface(t, &bridge()->receiver);
+
+  EXPECT_EQ(proc_.close(sensor_fd_), 0);
+  remove_sensor();
+  t = topology();
+  EXPECT_EQ(t.entities.size(), 1u);
+  EXPECT_EQ(t.interfaces.size(), 1u);
+  EXPECT_EQ(t.links.size(), 1u);
+  expect_node_interface(t, &bridge()->receiver);
+}
+
 // Read-only nodes: ACTIVE setters are refused, TRY ones work.
 TEST(SubdevOwnedIoctlTest, ReadOnlyNodeRefusesActiveSetters) {
   ASSERT_EQ(alive_objects(), "");

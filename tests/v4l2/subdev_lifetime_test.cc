@@ -5,6 +5,9 @@
 // fails when its rule is broken.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "tests/v4l2/subdev_test_util.h"
 
 namespace mcf::v4l2test {
@@ -180,6 +183,17 @@ TEST_F(SubdevLifetimeTest, R12_IoctlOnSubdevNodeAfterUnregistrationIsENODEV) {
   EXPECT_EQ(live_objects_count("test_sensor"), 0);
 }
 
+// poll: no events on these nodes (EPOLLERR), and the unregistered answer.
+TEST_F(SubdevLifetimeTest, R12_PollOnSubdevNode) {
+  bind_both();
+  int fd = open_node(sensor_node());
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(proc_.poll(fd, EPOLLIN | EPOLLPRI, /*block=*/true), static_cast<long>(EPOLLERR));
+  remove_sensor();
+  EXPECT_EQ(proc_.poll(fd, EPOLLIN | EPOLLPRI, /*block=*/true),
+            static_cast<long>(EPOLLERR | EPOLLHUP | EPOLLPRI));
+}
+
 // v4l2_device_unregister_subdev directly (not through v4l2_async): same.
 TEST(SubdevOwnedTest, R12_UnregisterSubdevMakesNodeCallsFail) {
   ASSERT_EQ(alive_objects(), "");
@@ -197,6 +211,33 @@ TEST(SubdevOwnedTest, R12_UnregisterSubdevMakesNodeCallsFail) {
     EXPECT_EQ(ioctl_arg(p, fd, VIDIOC_SUBDEV_G_FMT, &f), -ENODEV);
     EXPECT_EQ(p.open(path, O_RDWR_), -ENOENT);
     v4l2_device_unregister_subdev(&o.sd);  // a second time: no-op
+    EXPECT_EQ(p.close(fd), 0);
+    o.teardown();
+    EXPECT_EQ(o.released.load(), 1);
+  }
+  EXPECT_EQ(alive_objects(), "");
+}
+
+// R14 on a sub-device node: a poll asleep waiting for events wakes when the
+// node is unregistered and reports it gone. (Whether it was asleep yet or
+// not, the answer is the same; the pause makes "asleep" the usual case.)
+// Broken rule -> failure: a sleeper never woken hangs the join (ctest timeout).
+TEST(SubdevOwnedTest, R14_BlockingPollWakesAtUnregistration) {
+  ASSERT_EQ(alive_objects(), "");
+  {
+    owned_subdev o("events");
+    o.sd.flags |= V4L2_SUBDEV_FL_HAS_EVENTS;
+    o.register_all();
+    process p(kArenaSize);
+    int fd = p.open(o.path(), O_RDWR_);
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(p.poll(fd, EPOLLPRI, /*block=*/false), 0);
+    std::atomic<long> result{-1};
+    std::thread poller([&] { result = p.poll(fd, EPOLLPRI, /*block=*/true); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    v4l2_device_unregister_subdev(&o.sd);
+    poller.join();
+    EXPECT_EQ(result.load(), static_cast<long>(EPOLLERR | EPOLLHUP | EPOLLPRI));
     EXPECT_EQ(p.close(fd), 0);
     o.teardown();
     EXPECT_EQ(o.released.load(), 1);
