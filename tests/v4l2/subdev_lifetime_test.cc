@@ -184,6 +184,8 @@ TEST_F(SubdevLifetimeTest, R12_IoctlOnSubdevNodeAfterUnregistrationIsENODEV) {
 }
 
 // poll: no events on these nodes (EPOLLERR), and the unregistered answer.
+// Broken rule -> failure: a poll that reached the driver after the node was
+// unregistered would answer EPOLLERR alone instead of ERR|HUP|PRI.
 TEST_F(SubdevLifetimeTest, R12_PollOnSubdevNode) {
   bind_both();
   int fd = open_node(sensor_node());
@@ -195,6 +197,9 @@ TEST_F(SubdevLifetimeTest, R12_PollOnSubdevNode) {
 }
 
 // v4l2_device_unregister_subdev directly (not through v4l2_async): same.
+// Broken rule -> failure: the ioctl succeeding is the file layer's
+// kCallOnUnregistered report; a second unregistration that was not a no-op
+// would put the list's references twice (refcount underflow report).
 TEST(SubdevOwnedTest, R12_UnregisterSubdevMakesNodeCallsFail) {
   ASSERT_EQ(alive_objects(), "");
   {
@@ -301,6 +306,8 @@ TEST_F(SubdevLifetimeTest, R16_SubdevCallAfterUnbindIsReported) {
 
 // The same when the bridge left first: the sensor went back to waiting and
 // is registered with nobody; an old bridge pointer must not be used either.
+// Broken rule -> failure: without the check the call reaches the sensor,
+// which is still bound, so nothing else would notice: the death test fails.
 TEST_F(SubdevLifetimeTest, R16_SubdevCallAfterTheBridgeLeftIsReported) {
   bind_both();
   v4l2_subdev* sd = &sensor()->sd;
