@@ -220,7 +220,8 @@ int video_register_device(video_device* vdev, vfl_devnode_type type, int nr) {
   device_initialize(&vdev->dev);  // the registration's reference
   vdev->dev.name = std::string(kNameBase[type]) + std::to_string(vdev->num);
   vdev->dev.devt = MKDEV(VIDEO_MAJOR, static_cast<unsigned>(vdev->minor));
-  vdev->dev.parent = vdev->dev_parent ? vdev->dev_parent : vdev->v4l2_dev->dev;
+  if (vdev->dev_parent == nullptr) vdev->dev_parent = vdev->v4l2_dev->dev;
+  vdev->dev.parent = vdev->dev_parent;
   cdev_init(&vdev->cdev, &v4l2_fops);
 
   // Step 3: the media graph (entity, interface, interface link).

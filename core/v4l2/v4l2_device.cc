@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include "core/v4l2/v4l2_subdev.h"
+
 namespace mcf {
 namespace {
 // Who calls it: the last v4l2_device_put() — after every node that held a
@@ -32,8 +34,12 @@ void v4l2_device_unregister(v4l2_device* v4l2_dev) {
       MutexGuard g(&v4l2_dev->subdevs_lock);
       if (v4l2_dev->subdevs.empty()) break;
       sd = v4l2_dev->subdevs.back();
+      // Our own reference: a concurrent unbind (v4l2_async) may unregister
+      // and release it between this lock and the call below (R4).
+      v4l2_subdev_get(sd);
     }
     v4l2_device_unregister_subdev(sd);
+    v4l2_subdev_put(sd);
   }
 }
 
