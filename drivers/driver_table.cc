@@ -1,0 +1,19 @@
+// The driver table: see driver_table.h. One row per driver model.
+#include "drivers/driver_table.h"
+
+namespace mcf {
+
+const std::vector<driver_desc>& driver_table() {
+  static const std::vector<driver_desc> table = {
+      // Rows are added by each driver's folder; keep the order stable.
+  };
+  return table;
+}
+
+const driver_desc* find_driver(const std::string& name) {
+  for (const driver_desc& d : driver_table())
+    if (name == d.name) return &d;
+  return nullptr;
+}
+
+}  // namespace mcf
