@@ -82,7 +82,8 @@ int device_add(device* dev) {
   if (should_fail("device_add")) return -ENOMEM;
   get_device(dev->parent);  // a child pins its parent until device_del
   if (dev->devt != 0) {
-    int ret = devtmpfs_create_node(dev_name(dev), dev->devt);
+    int ret = devtmpfs_create_node(dev_name(dev), dev->devt,
+                                   dev->parent != nullptr ? dev_name(dev->parent) : "");
     if (ret != 0) {
       put_device(dev->parent);
       return ret;
