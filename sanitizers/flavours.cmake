@@ -8,24 +8,32 @@
 #   debug     no instrumentation, -O0 -g
 #   release   -O2, assertions kept (the model's reports are not asserts)
 #
-# MCF_FUZZ_FLAGS is what a libFuzzer target adds on top (fuzzer, or
-# fuzzer-no-link for libraries linked into one).
+# Sanitizer flavours also compile everything with -fsanitize=fuzzer-no-link
+# (coverage instrumentation for libFuzzer; the sanitizer runtime supplies the
+# callbacks for ordinary binaries), so a fuzz target links the same libraries
+# the tests use. MCF_FUZZING is ON for those flavours; fuzzers/targets adds
+# -fsanitize=fuzzer to the targets' link line.
 
 set(_mcf_common -g -fno-omit-frame-pointer)
 # unsigned overflow and implicit conversions are well-defined C++ and are used on
 # purpose in encodings and hashes; keep UBSan to undefined behaviour only.
 set(_mcf_ubsan_checks undefined,float-divide-by-zero,local-bounds)
 
+set(MCF_FUZZING OFF)
 if(MCF_FLAVOUR STREQUAL "asan")
-  set(_mcf_flags ${_mcf_common} -O1 -fsanitize=address,${_mcf_ubsan_checks}
+  set(_mcf_flags ${_mcf_common} -O1 -fsanitize=address,${_mcf_ubsan_checks},fuzzer-no-link
       -fno-sanitize-recover=all -fsanitize-address-use-after-scope)
   set(_mcf_link -fsanitize=address,${_mcf_ubsan_checks})
+  set(MCF_FUZZING ON)
 elseif(MCF_FLAVOUR STREQUAL "tsan")
-  set(_mcf_flags ${_mcf_common} -O1 -fsanitize=thread)
+  set(_mcf_flags ${_mcf_common} -O1 -fsanitize=thread,fuzzer-no-link)
   set(_mcf_link -fsanitize=thread)
+  set(MCF_FUZZING ON)
 elseif(MCF_FLAVOUR STREQUAL "ubsan")
-  set(_mcf_flags ${_mcf_common} -O1 -fsanitize=${_mcf_ubsan_checks} -fno-sanitize-recover=all)
+  set(_mcf_flags ${_mcf_common} -O1 -fsanitize=${_mcf_ubsan_checks},fuzzer-no-link
+      -fno-sanitize-recover=all)
   set(_mcf_link -fsanitize=${_mcf_ubsan_checks})
+  set(MCF_FUZZING ON)
 elseif(MCF_FLAVOUR STREQUAL "coverage")
   set(_mcf_flags ${_mcf_common} -O0 -fprofile-instr-generate -fcoverage-mapping)
   set(_mcf_link -fprofile-instr-generate -fcoverage-mapping)
