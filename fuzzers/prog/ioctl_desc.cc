@@ -12,30 +12,51 @@
 namespace mcf::fuzz {
 namespace {
 
-#define F(S, member, type, ...) \
-  FieldDesc{#member, offsetof(S, member), sizeof(((S*)nullptr)->member), type, {__VA_ARGS__}}
+// A kEnum / kFlags choice with its UAPI name.
+struct Choice {
+  uint64_t value;
+  const char* name;
+};
+using Choices = std::vector<Choice>;
+#define C(x) Choice{static_cast<uint64_t>(x), #x}
 
-const std::vector<uint64_t> kBufTypes = {V4L2_BUF_TYPE_VIDEO_CAPTURE, V4L2_BUF_TYPE_VIDEO_OUTPUT,
-                                         V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
-                                         V4L2_BUF_TYPE_META_CAPTURE, 0};
-const std::vector<uint64_t> kMemory = {V4L2_MEMORY_MMAP, V4L2_MEMORY_USERPTR, V4L2_MEMORY_DMABUF};
-const std::vector<uint64_t> kPixFmts = {
-    V4L2_PIX_FMT_RGB24,   V4L2_PIX_FMT_BGR24,   V4L2_PIX_FMT_GREY,    V4L2_PIX_FMT_YUYV,
-    V4L2_PIX_FMT_UYVY,    V4L2_PIX_FMT_SBGGR8,  V4L2_PIX_FMT_SGBRG8,  V4L2_PIX_FMT_SGRBG8,
-    V4L2_PIX_FMT_SRGGB8,  V4L2_PIX_FMT_SBGGR10, V4L2_PIX_FMT_SGRBG10, V4L2_PIX_FMT_ARGB32};
-const std::vector<uint64_t> kFields = {V4L2_FIELD_ANY, V4L2_FIELD_NONE, V4L2_FIELD_INTERLACED};
-const std::vector<uint64_t> kMbusCodes = {
-    MEDIA_BUS_FMT_RGB888_1X24,    MEDIA_BUS_FMT_BGR888_1X24,   MEDIA_BUS_FMT_SBGGR8_1X8,
-    MEDIA_BUS_FMT_SGBRG8_1X8,     MEDIA_BUS_FMT_SGRBG8_1X8,    MEDIA_BUS_FMT_SRGGB8_1X8,
-    MEDIA_BUS_FMT_SGRBG10_1X10,   MEDIA_BUS_FMT_SBGGR10_1X10,  MEDIA_BUS_FMT_YUYV8_2X8,
-    MEDIA_BUS_FMT_UYVY8_2X8,      MEDIA_BUS_FMT_YUYV8_1X16,    MEDIA_BUS_FMT_Y8_1X8,
-    MEDIA_BUS_FMT_FIXED};
-const std::vector<uint64_t> kWhich = {V4L2_SUBDEV_FORMAT_TRY, V4L2_SUBDEV_FORMAT_ACTIVE};
-const std::vector<uint64_t> kSelTargets = {V4L2_SEL_TGT_CROP, V4L2_SEL_TGT_CROP_DEFAULT,
-                                           V4L2_SEL_TGT_CROP_BOUNDS, V4L2_SEL_TGT_COMPOSE,
-                                           V4L2_SEL_TGT_COMPOSE_BOUNDS};
-const std::vector<uint64_t> kLinkFlags = {MEDIA_LNK_FL_ENABLED, MEDIA_LNK_FL_IMMUTABLE,
-                                          MEDIA_LNK_FL_DYNAMIC, MEDIA_LNK_FL_INTERFACE_LINK};
+FieldDesc field(const char* name, size_t offset, size_t size, FieldType type,
+                const Choices& choices = {}) {
+  FieldDesc f{name, static_cast<uint16_t>(offset), static_cast<uint8_t>(size), type, {}, {}};
+  for (const Choice& c : choices) {
+    f.values.push_back(c.value);
+    f.value_names.push_back(c.name);
+  }
+  return f;
+}
+
+#define F(S, member, type, ...) \
+  field(#member, offsetof(S, member), sizeof(((S*)nullptr)->member), type __VA_OPT__(, ) __VA_ARGS__)
+
+const Choices kBufTypes = {C(V4L2_BUF_TYPE_VIDEO_CAPTURE), C(V4L2_BUF_TYPE_VIDEO_OUTPUT),
+                           C(V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE), C(V4L2_BUF_TYPE_META_CAPTURE),
+                           Choice{0, nullptr}};
+const Choices kMemory = {C(V4L2_MEMORY_MMAP), C(V4L2_MEMORY_USERPTR), C(V4L2_MEMORY_DMABUF)};
+const Choices kPixFmts = {
+    C(V4L2_PIX_FMT_RGB24),   C(V4L2_PIX_FMT_BGR24),   C(V4L2_PIX_FMT_GREY),
+    C(V4L2_PIX_FMT_YUYV),    C(V4L2_PIX_FMT_UYVY),    C(V4L2_PIX_FMT_SBGGR8),
+    C(V4L2_PIX_FMT_SGBRG8),  C(V4L2_PIX_FMT_SGRBG8),  C(V4L2_PIX_FMT_SRGGB8),
+    C(V4L2_PIX_FMT_SBGGR10), C(V4L2_PIX_FMT_SGRBG10), C(V4L2_PIX_FMT_ARGB32)};
+const Choices kFields = {C(V4L2_FIELD_ANY), C(V4L2_FIELD_NONE), C(V4L2_FIELD_INTERLACED)};
+const Choices kMbusCodes = {
+    C(MEDIA_BUS_FMT_RGB888_1X24),  C(MEDIA_BUS_FMT_BGR888_1X24),  C(MEDIA_BUS_FMT_SBGGR8_1X8),
+    C(MEDIA_BUS_FMT_SGBRG8_1X8),   C(MEDIA_BUS_FMT_SGRBG8_1X8),   C(MEDIA_BUS_FMT_SRGGB8_1X8),
+    C(MEDIA_BUS_FMT_SGRBG10_1X10), C(MEDIA_BUS_FMT_SBGGR10_1X10), C(MEDIA_BUS_FMT_YUYV8_2X8),
+    C(MEDIA_BUS_FMT_UYVY8_2X8),    C(MEDIA_BUS_FMT_YUYV8_1X16),   C(MEDIA_BUS_FMT_Y8_1X8),
+    C(MEDIA_BUS_FMT_FIXED)};
+const Choices kWhich = {C(V4L2_SUBDEV_FORMAT_TRY), C(V4L2_SUBDEV_FORMAT_ACTIVE)};
+const Choices kSelTargets = {C(V4L2_SEL_TGT_CROP), C(V4L2_SEL_TGT_CROP_DEFAULT),
+                             C(V4L2_SEL_TGT_CROP_BOUNDS), C(V4L2_SEL_TGT_COMPOSE),
+                             C(V4L2_SEL_TGT_COMPOSE_BOUNDS)};
+const Choices kLinkFlags = {C(MEDIA_LNK_FL_ENABLED), C(MEDIA_LNK_FL_IMMUTABLE),
+                            C(MEDIA_LNK_FL_DYNAMIC), C(MEDIA_LNK_FL_INTERFACE_LINK)};
+const Choices kSelFlags = {C(V4L2_SEL_FLAG_GE), C(V4L2_SEL_FLAG_LE)};
+#undef C
 
 std::vector<IoctlDesc> build_table() {
   using FT = FieldType;
@@ -99,13 +120,13 @@ std::vector<IoctlDesc> build_table() {
   for (auto [name, cmd] : {std::pair{"VIDIOC_STREAMON", VIDIOC_STREAMON},
                            std::pair{"VIDIOC_STREAMOFF", VIDIOC_STREAMOFF}}) {
     t.push_back({name, cmd, NodeKind::kVideo, sizeof(int),
-                 {FieldDesc{"type", 0, sizeof(int), FT::kEnum, kBufTypes}}});
+                 {field("type", 0, sizeof(int), FT::kEnum, kBufTypes)}});
   }
   t.push_back({"VIDIOC_ENUMINPUT", VIDIOC_ENUMINPUT, NodeKind::kVideo, sizeof(v4l2_input),
                {F(v4l2_input, index, FT::kInt)}});
   t.push_back({"VIDIOC_G_INPUT", VIDIOC_G_INPUT, NodeKind::kVideo, sizeof(int), {}});
   t.push_back({"VIDIOC_S_INPUT", VIDIOC_S_INPUT, NodeKind::kVideo, sizeof(int),
-               {FieldDesc{"input", 0, sizeof(int), FT::kInt, {}}}});
+               {field("input", 0, sizeof(int), FT::kInt)}});
 
   // <linux/v4l2-subdev.h>
   t.push_back({"VIDIOC_SUBDEV_QUERYCAP", VIDIOC_SUBDEV_QUERYCAP, NodeKind::kSubdev,
@@ -136,7 +157,7 @@ std::vector<IoctlDesc> build_table() {
                {F(v4l2_subdev_selection, which, FT::kEnum, kWhich),
                 F(v4l2_subdev_selection, pad, FT::kPadIndex),
                 F(v4l2_subdev_selection, target, FT::kEnum, kSelTargets),
-                F(v4l2_subdev_selection, flags, FT::kFlags, {V4L2_SEL_FLAG_GE, V4L2_SEL_FLAG_LE}),
+                F(v4l2_subdev_selection, flags, FT::kFlags, kSelFlags),
                 F(v4l2_subdev_selection, r.left, FT::kInt), F(v4l2_subdev_selection, r.top, FT::kInt),
                 F(v4l2_subdev_selection, r.width, FT::kInt),
                 F(v4l2_subdev_selection, r.height, FT::kInt)}});

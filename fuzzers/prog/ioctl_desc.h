@@ -29,6 +29,9 @@ struct FieldDesc {
   uint8_t size;       // 4 or 8 bytes
   FieldType type;
   std::vector<uint64_t> values;  // kEnum / kFlags choices
+  // The UAPI name of each of `values`, same order ("V4L2_MEMORY_MMAP"); null
+  // for a value without one. The text encoding prints and parses these.
+  std::vector<const char*> value_names;
 };
 
 struct IoctlDesc {

@@ -81,7 +81,8 @@ Call canonical_call(const Program& p, size_t index) {
     for (size_t i = 0; i < d.fields.size() && i < in.ioctl.fields.size(); ++i) {
       uint64_t v = in.ioctl.fields[i];
       // A field holds what its C type can hold (user pointers keep their tag).
-      if (d.fields[i].type != FieldType::kUserPtr && d.fields[i].size == 4) v &= 0xffffffffu;
+      if (d.fields[i].type != FieldType::kUserPtr && d.fields[i].size < 8)
+        v &= (uint64_t{1} << (8 * d.fields[i].size)) - 1;
       c.ioctl.fields[i] = v;
     }
   }
