@@ -20,6 +20,18 @@ void remove_wait_queue(wait_queue_head* wq, wait_queue_entry* e) {
 
 void wait_woken(wait_queue_entry* e, const char* what) {
   might_sleep(what);
+  task_struct* t = current();
+  {
+    // set_current_state(TASK_INTERRUPTIBLE), only if no wake-up came since
+    // the entry was queued; under e->m so a waker cannot come between the
+    // check and the state change (see task_struct::sleep_seq).
+    std::lock_guard<std::mutex> g(e->m);
+    if (!e->woken) {
+      e->task = t;
+      t->sleep_seq.fetch_add(1);  // odd: asleep
+    }
+  }
+  // After the state change, so a harness told of the sleep here reads it.
   hook(HookKind::kWaitSleep, what, e);
   std::unique_lock<std::mutex> g(e->m);
   e->cv.wait(g, [e] { return e->woken; });
@@ -32,6 +44,10 @@ void wake_up_all(wait_queue_head* wq) {
   for (wait_queue_entry* e : wq->entries) {
     std::lock_guard<std::mutex> eg(e->m);
     e->woken = true;
+    if (e->task != nullptr) {  // try_to_wake_up(): TASK_RUNNING (even)
+      e->task->sleep_seq.fetch_add(1);
+      e->task = nullptr;
+    }
     e->cv.notify_all();
   }
 }

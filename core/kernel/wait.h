@@ -24,6 +24,9 @@ struct wait_queue_entry {
   std::mutex m;
   std::condition_variable cv;
   bool woken = false;
+  // The task asleep on this entry, from its commit to sleep until a waker
+  // marks it running (the kernel's wq_entry->private). Guarded by `m`.
+  struct task_struct* task = nullptr;
 };
 
 struct wait_queue_head {
