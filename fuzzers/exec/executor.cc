@@ -1,0 +1,228 @@
+// The executor: setup, the two ways of running the calls, teardown and the
+// end-of-input oracles. See executor.h.
+#include "fuzzers/exec/executor.h"
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <mutex>
+
+#include "core/kernel/live_objects.h"
+#include "core/kernel/lock.h"
+#include "core/kernel/report.h"
+#include "core/kernel/task.h"
+#include "fuzzers/exec/exec_state.h"
+#include "fuzzers/exec/fail_nth.h"
+#include "fuzzers/exec/worker_pool.h"
+
+namespace mcf::fuzz {
+namespace {
+
+// What exec_thread_positions() describes: the input being run.
+std::atomic<const Program*> g_program{nullptr};
+std::atomic<bool> g_sequential{false};
+std::atomic<int> g_seq_position{-1};
+
+// The process every input runs in. Made once: its fd table is empty after
+// each teardown, and its arena is zeroed at the start of each input.
+process& exec_process() {
+  static process* proc = new process(kExecArenaSize);  // leaked: lives as long as the pool
+  return *proc;
+}
+
+// The executor's hook sink, installed for the duration of execute(): a
+// program thread committing to sleep may be the last event before the
+// threads are quiescent, so the pool must re-test (WorkerPool::note_sleep).
+// In sequential mode there is no other thread to wake a sleeper: that sleep
+// is a deadlock. Every point is forwarded to the options' sink.
+class ExecHookSink : public HookSink {
+ public:
+  ExecHookSink(bool sequential, HookSink* inner, WorkerPool* pool)
+      : sequential_(sequential), inner_(inner), pool_(pool) {}
+
+  void on_hook(const HookPoint& point) override {
+    if (point.kind == HookKind::kWaitSleep && task_is_sleeping(current())) {
+      if (sequential_) {
+        report(ReportKind::kDeadlock, point.object_class,
+               "sequential mode: the only program thread sleeps on %s and nothing can wake "
+               "it; %s",
+               point.object_class, exec_thread_positions().c_str());
+      }
+      if (pool_ != nullptr && WorkerPool::current_worker() >= 0) pool_->note_sleep();
+    }
+    if (inner_ != nullptr) inner_->on_hook(point);
+  }
+
+ private:
+  const bool sequential_;
+  HookSink* const inner_;
+  WorkerPool* const pool_;  // null in sequential mode
+};
+
+// Names the caller's task while it does setup or teardown, for reports.
+class CallerScope {
+ public:
+  explicit CallerScope(const char* what) : t_(current()), saved_(t_->call) { t_->call = what; }
+  ~CallerScope() { t_->call = saved_; }
+  CallerScope(const CallerScope&) = delete;
+  CallerScope& operator=(const CallerScope&) = delete;
+
+ private:
+  task_struct* t_;
+  const char* saved_;
+};
+
+void setup(ExecInput& in, ExecResult* res) {
+  CallerScope scope("setup");
+  size_t n = in.drivers.size();
+  res->setup_register.assign(n, 0);
+  res->setup_plug.assign(n, 0);
+  if (n == 0) return;
+  std::vector<int> rows;
+  if (in.opts.setup_drivers.has_value()) {
+    for (int r : *in.opts.setup_drivers) {
+      int row = static_cast<int>(((r % static_cast<int>(n)) + n) % n);
+      if (std::find(rows.begin(), rows.end(), row) == rows.end()) rows.push_back(row);
+    }
+  } else {
+    for (size_t r = 0; r < n; ++r) rows.push_back(static_cast<int>(r));
+  }
+  for (int row : rows) res->setup_register[row] = in.driver_set.register_row(row);
+  if (in.opts.setup_plug)
+    for (int row : rows) res->setup_plug[row] = in.devices.plug(row, 0);
+  lockdep_assert_no_locks_held("setup");
+}
+
+// The first half of teardown: what wakes the sleepers. Runs while program
+// threads that were asleep may be finishing their calls.
+void teardown_wake(ExecInput& in) {
+  CallerScope scope("teardown");
+  in.stopping.store(true);
+  in.proc.close_all();
+  // Removing a device wakes every call asleep on its nodes (R14).
+  in.devices.unplug_all();
+}
+
+// The second half, once no program thread runs any more.
+void teardown_finish(ExecInput& in) {
+  CallerScope scope("teardown");
+  // Again: a call that was asleep above may have returned an fd, or a plug
+  // in flight may have added a device after the first pass.
+  in.proc.close_all();
+  in.devices.unplug_all();
+  in.driver_set.unregister_all();
+  lockdep_assert_no_locks_held("teardown");
+}
+
+void run_sequential(ExecInput& in) {
+  task_struct* t = current();
+  int saved_tid = t->tid;
+  for (size_t i = 0; i < in.prog.calls.size(); ++i) {
+    t->tid = in.prog.calls[i].thread;  // reports name the program's thread
+    g_seq_position.store(static_cast<int>(i), std::memory_order_relaxed);
+    exec_call(in, i);
+  }
+  g_seq_position.store(-1, std::memory_order_relaxed);
+  t->tid = saved_tid;
+  teardown_wake(in);
+}
+
+void report_stuck(WorkerPool::Outcome o, const char* when) {
+  if (o == WorkerPool::Outcome::kHang) {
+    report(ReportKind::kHang, nullptr, "no program thread made progress %s: %s", when,
+           exec_thread_positions().c_str());
+  }
+  if (o == WorkerPool::Outcome::kQuiescent) {
+    report(ReportKind::kDeadlock, nullptr, "program threads still asleep %s: %s", when,
+           exec_thread_positions().c_str());
+  }
+}
+
+void run_threads(ExecInput& in, ExecResult* res) {
+  WorkerPool& pool = WorkerPool::instance();
+  unsigned active = 0;
+  for (const Call& c : in.prog.calls) active |= 1u << (c.thread % kMaxThreads);
+  if (active == 0) {
+    teardown_wake(in);
+    return;
+  }
+  // Program thread t: its calls in program order, until teardown begins.
+  std::function<void(int)> thread_fn = [&in, &pool](int t) {
+    for (size_t i = 0; i < in.prog.calls.size(); ++i) {
+      if (in.prog.calls[i].thread % kMaxThreads != t) continue;
+      if (in.stopping.load()) break;
+      pool.set_position(t, static_cast<int>(i));
+      exec_call(in, i);
+      pool.note_progress();
+    }
+    pool.set_position(t, -1);
+    lockdep_assert_no_locks_held("the end of a program thread");
+  };
+  pool.start(&thread_fn, active);
+  WorkerPool::Outcome o = pool.wait(in.opts.hang_timeout_ms);
+  if (o == WorkerPool::Outcome::kHang) report_stuck(o, "before teardown");
+  res->blocked = o == WorkerPool::Outcome::kQuiescent;
+  teardown_wake(in);
+  // Every sleeper was woken above; one still asleep now is stuck for good.
+  o = pool.wait(in.opts.hang_timeout_ms);
+  if (o != WorkerPool::Outcome::kAllDone) report_stuck(o, "after teardown");
+}
+
+}  // namespace
+
+const char* call_status_name(CallStatus status) {
+  switch (status) {
+    case CallStatus::kNotRun: return "not-run";
+    case CallStatus::kDone: return "done";
+    case CallStatus::kInterrupted: return "interrupted";
+  }
+  return "?";
+}
+
+ExecResult execute(const Program& p, const ExecOptions& opts) {
+  const std::vector<driver_desc>& drivers = opts.drivers ? *opts.drivers : driver_table();
+  process& proc = exec_process();
+  {
+    std::lock_guard<std::mutex> g(proc.mem().m);
+    std::fill(proc.mem().bytes.begin(), proc.mem().bytes.end(), 0);
+  }
+  fail_nth_install();
+  lockdep_reset();  // a lock-order report depends only on this input
+
+  ExecResult res;
+  ExecInput in(p, opts, drivers, proc);
+  g_program.store(&p);
+  g_sequential.store(opts.mode == ExecMode::kSequential);  // before any report may read it
+  HookSink* saved_sink = internal::g_hook_sink.load();
+  bool sequential = opts.mode == ExecMode::kSequential;
+  ExecHookSink sink(sequential, opts.hook_sink, sequential ? nullptr : &WorkerPool::instance());
+  set_hook_sink(&sink);  // before the workers are released
+
+  setup(in, &res);
+  if (sequential) {
+    run_sequential(in);
+  } else {
+    run_threads(in, &res);
+  }
+  teardown_finish(in);
+
+  set_hook_sink(saved_sink);
+  g_program.store(nullptr);
+  // The oracles of the end of an input (DESIGN.md §3): no lock held (checked
+  // above, on each thread), no thread stuck (run_threads), nothing alive.
+  live_objects_check_all_released("after the executor's teardown");
+  res.calls = std::move(in.results);
+  return res;
+}
+
+std::string exec_thread_positions() {
+  const Program* p = g_program.load();
+  if (p == nullptr) return "no input is running";
+  if (!g_sequential.load()) return WorkerPool::instance().positions(p);
+  int pos = g_seq_position.load(std::memory_order_relaxed);
+  if (pos < 0) return "the program thread is outside the calls";
+  return "call " + std::to_string(pos) + " (" + call_kind_name(p->calls[pos].kind) +
+         ") on the calling thread";
+}
+
+}  // namespace mcf::fuzz

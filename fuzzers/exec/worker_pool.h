@@ -1,0 +1,90 @@
+// The executor's program threads: kMaxThreads OS threads created once per
+// process and released together for each input (fuzzing-infra.md §3.6: a
+// pool made at one-time initialisation, its workers asleep whenever the
+// engine is not running the target).
+//
+// One input at a time: start() releases the workers that have calls, wait()
+// returns when each of them finished its calls, or when every unfinished one
+// is asleep in the model (on a wait queue, see task_struct::sleep_seq) so that
+// only teardown can wake it. That second answer involves no clock: it is read
+// from the tasks' sleep states with a double collect. A watchdog, off the
+// correctness path, only turns "no progress at all for hang_timeout_ms" into
+// a kHang report.
+//
+// Thread safety: start() and wait() are called by one thread (the executor's
+// caller). note_sleep(), note_progress() and set_position() are called by the
+// workers.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/kernel/task.h"
+#include "fuzzers/prog/prog.h"
+
+namespace mcf::fuzz {
+
+class WorkerPool {
+ public:
+  // The process's pool, created (threads started) on first use. After a
+  // fork the child gets a new pool.
+  static WorkerPool& instance();
+
+  // The worker index of the calling thread, or -1 off the pool.
+  static int current_worker();
+
+  // Runs `fn(t)` on every worker t whose bit is set in `active`; the workers
+  // start together. `fn` must stay valid until wait() returned kAllDone.
+  void start(const std::function<void(int)>* fn, unsigned active);
+
+  enum class Outcome {
+    kAllDone,    // every active worker finished fn
+    kQuiescent,  // every unfinished active worker sleeps in the model
+    kHang,       // no worker made progress for hang_timeout_ms
+  };
+  // Waits for the first outcome that holds. hang_timeout_ms <= 0: no watchdog.
+  Outcome wait(int hang_timeout_ms);
+
+  // From a worker: it committed to sleep (its sleep_seq is odd).
+  void note_sleep();
+  // From a worker: it finished a call (feeds the watchdog).
+  void note_progress() { progress_.fetch_add(1, std::memory_order_relaxed); }
+  // From a worker: the program call it runs now (-1: none).
+  void set_position(int worker, int call) {
+    workers_[worker].position.store(call, std::memory_order_relaxed);
+  }
+
+  // "t0 call 3 asleep, t1 finished, ..." for the active workers (reports).
+  std::string positions(const Program* p) const;
+
+ private:
+  struct Worker {
+    std::thread thread;
+    task_struct* task = nullptr;         // the worker's `current`, set at start
+    std::condition_variable start_cv;    // guarded by m_
+    bool active = false;                 // guarded by m_
+    std::atomic<bool> done{true};        // written under m_
+    std::atomic<int> position{-1};
+  };
+
+  WorkerPool();
+  void loop(int index);
+  bool all_done_locked() const;
+  bool quiescent_locked() const;
+
+  mutable std::mutex m_;
+  std::condition_variable event_cv_;     // the caller waits here
+  uint64_t generation_ = 0;              // guarded by m_
+  uint64_t events_ = 0;                  // guarded by m_: a worker finished or slept
+  const std::function<void(int)>* fn_ = nullptr;  // guarded by m_
+  int ready_ = 0;                        // guarded by m_: workers started
+  std::atomic<uint64_t> progress_{0};
+  Worker workers_[kMaxThreads];
+};
+
+}  // namespace mcf::fuzz
