@@ -121,6 +121,13 @@ int v4l_enum_fmt(const v4l2_ioctl_ops* ops, file* filp, void* fh, void* arg) {
   auto* p = static_cast<v4l2_fmtdesc*>(arg);
   int ret = check_fmt(filp, p->type);
   if (ret != 0) return ret;
+  // As upstream (5.8+): everything after `type` is cleared except mbus_code,
+  // which filters the list on V4L2_CAP_IO_MC nodes. [fix by the vimc helper:
+  // the table cleared mbus_code with the rest, so an IO_MC driver (vimc's
+  // captures) never saw the filter.]
+  uint32_t mbus_code = (video_devdata(filp)->device_caps & V4L2_CAP_IO_MC) ? p->mbus_code : 0;
+  std::memset(&p->flags, 0, sizeof(*p) - offsetof(v4l2_fmtdesc, flags));
+  p->mbus_code = mbus_code;
   if (p->type == V4L2_BUF_TYPE_VIDEO_CAPTURE && ops->vidioc_enum_fmt_vid_cap != nullptr)
     return ops->vidioc_enum_fmt_vid_cap(filp, fh, p);
   return -EINVAL;
@@ -214,7 +221,7 @@ int v4l_s_input(const v4l2_ioctl_ops* ops, file* filp, void* fh, void* arg) {
 
 const v4l2_ioctl_info kIoctls[] = {
     {VIDIOC_QUERYCAP, 0, "VIDIOC_QUERYCAP", VALID(ops->vidioc_querycap != nullptr), v4l_querycap},
-    {VIDIOC_ENUM_FMT, INFO_FL_CLEAR(v4l2_fmtdesc, type), "VIDIOC_ENUM_FMT",
+    {VIDIOC_ENUM_FMT, 0, "VIDIOC_ENUM_FMT",
      VALID(is_vid(vfd) && is_rx(vfd) && ops->vidioc_enum_fmt_vid_cap != nullptr), v4l_enum_fmt},
     {VIDIOC_G_FMT, 0, "VIDIOC_G_FMT",
      VALID(is_vid(vfd) && is_rx(vfd) && ops->vidioc_g_fmt_vid_cap != nullptr), v4l_g_fmt},

@@ -242,6 +242,23 @@ TEST_F(VimcFormatsTest, CapturePixelFormats) {
   EXPECT_EQ(formats[2], V4L2_PIX_FMT_ARGB32);
   EXPECT_EQ(formats[3], V4L2_PIX_FMT_SBGGR8);
   EXPECT_EQ(formats[22], V4L2_PIX_FMT_SRGGB12);
+  // IO_MC: ENUM_FMT filtered by a media bus code gives its pixel format.
+  auto enum_for_code = [&](uint32_t code, uint32_t index, uint32_t* out) {
+    v4l2_fmtdesc d = {};
+    d.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    d.index = index;
+    d.mbus_code = code;
+    long ret = user_ioctl(proc_, fd, VIDIOC_ENUM_FMT, &d, kArg);
+    *out = d.pixelformat;
+    return ret;
+  };
+  uint32_t pixfmt = 0;
+  EXPECT_EQ(enum_for_code(MEDIA_BUS_FMT_SRGGB8_1X8, 0, &pixfmt), 0);
+  EXPECT_EQ(pixfmt, V4L2_PIX_FMT_SRGGB8);
+  EXPECT_EQ(enum_for_code(MEDIA_BUS_FMT_RGB888_3X8, 0, &pixfmt), 0);
+  EXPECT_EQ(pixfmt, V4L2_PIX_FMT_RGB24);
+  EXPECT_EQ(enum_for_code(MEDIA_BUS_FMT_SRGGB8_1X8, 1, &pixfmt), -EINVAL);
+  EXPECT_EQ(enum_for_code(MEDIA_BUS_FMT_YUYV8_2X8, 0, &pixfmt), -EINVAL);
 
   v4l2_pix_format pix;
   // Sizes clamped to 16..4096 x 16..2160 and made even; bytesperline and
