@@ -90,6 +90,7 @@ int device_add(device* dev) {
     }
   }
   dev->added = true;
+  dev->dead = false;  // nobody else sees the device before this add
   if (dev->bus != nullptr) {
     {
       MutexGuard g(&dev->bus->lock);
@@ -116,6 +117,12 @@ void device_del(device* dev) {
   if (dev->bus != nullptr) {
     {
       MutexGuard g(&dev->mutex);
+      // kill_device() [fix found by the fuzz executor: `added` is cleared
+      // only at the end of device_del(), so a sysfs bind or a
+      // driver_register() taking the device lock right after the unbind
+      // below probed the device again; that binding was never removed and
+      // the driver's objects and the device leaked].
+      dev->dead = true;
       release_driver_locked(dev);
     }
     bool on_list = false;
@@ -157,7 +164,8 @@ int driver_register(device_driver* drv) {
   for (device* dev : bus_devices_get(bus)) {
     {
       MutexGuard g(&dev->mutex);
-      if (dev->driver == nullptr && dev->added && drv_matches(dev, drv)) really_probe(dev, drv);
+      if (dev->driver == nullptr && dev->added && !dev->dead && drv_matches(dev, drv))
+        really_probe(dev, drv);
     }
     put_device(dev);
   }
@@ -183,7 +191,7 @@ void driver_unregister(device_driver* drv) {
 
 int device_driver_attach(device_driver* drv, device* dev) {
   MutexGuard g(&dev->mutex);
-  if (!dev->added) return -ENODEV;
+  if (!dev->added || dev->dead) return -ENODEV;  // dead: device_del() is removing it
   if (dev->driver != nullptr) return -EBUSY;
   if (!drv_matches(dev, drv)) return -ENODEV;
   {

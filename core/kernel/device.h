@@ -11,6 +11,7 @@
 // must never be reachable by user space or an IRQ after remove() (R8, R15).
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -47,7 +48,14 @@ struct device : Tracked<device> {
   dev_t devt = 0;                  // non-zero: a /dev node named `name`
   void (*release)(device* dev) = nullptr;
   void* driver_data = nullptr;
-  bool added = false;              // between device_add and device_del
+  // Between device_add and device_del. Atomic: driver_register() and sysfs
+  // bind read it under the device lock while device_del() clears it after
+  // dropping that lock (a data race race_fuzzer found under TSan).
+  std::atomic<bool> added{false};
+  // kill_device(): set by device_del() under `mutex` before it unbinds, so a
+  // bind or a driver registration racing with the removal cannot probe the
+  // device again once its driver is gone. Guarded by `mutex`.
+  bool dead = false;
 
   // device_lock(): serialises probe, remove, bind and unbind of this device.
   Mutex mutex{"device.mutex"};
