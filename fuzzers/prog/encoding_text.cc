@@ -192,6 +192,13 @@ bool is_word_char(char ch) {
          ch == '_';
 }
 bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+// "r" and decimal digits.
+bool is_resource_name(absl::string_view w) {
+  if (w.size() < 2 || w[0] != 'r') return false;
+  for (size_t i = 1; i < w.size(); ++i)
+    if (!is_digit(w[i])) return false;
+  return true;
+}
 
 // One line being parsed. Every parse function returns false after recording
 // the first error in `err`.
@@ -426,7 +433,7 @@ bool Parser::line(Cursor& c) {
   size_t save = c.pos();
   absl::string_view name = c.word();
   std::string bind;
-  if (name.size() >= 2 && name[0] == 'r' && is_digit(name[1]) && c.eat('=')) {
+  if (is_resource_name(name) && c.eat('=')) {
     bind = std::string(name);
     save = c.pos();
     name = c.word();
@@ -515,7 +522,7 @@ bool Parser::fd(Cursor& c, int16_t* out) {
   }
   size_t save = c.pos();
   absl::string_view name = c.word();
-  if (name.size() < 2 || name[0] != 'r' || !is_digit(name[1])) {
+  if (!is_resource_name(name)) {
     c.set_pos(save);
     return c.expected("a resource r<N> or -1");
   }

@@ -378,6 +378,8 @@ TEST(EncodingText, BadTextGetsOneLineErrorWithLineNumber) {
        "line 4: unknown field 'x' of MEDIA_IOC_DEVICE_INFO (fields: none)"},
       {defs + "t0 close(r3)", "line 4: resource 'r3' is not bound by an earlier open or dup"},
       {defs + "t0 close(fd)", "line 4: expected a resource r<N> or -1, found 'fd)'"},
+      {defs + "t0 close(r0x)", "line 4: expected a resource r<N> or -1, found 'r0x)'"},
+      {defs + "t0 rx = open($D.0:media[0], O_RDWR)", "line 4: unknown call 'rx'"},
       {defs + "t0 close(-2)", "line 4: expected -1 or a resource r<N>, found '2)'"},
       {defs + "t0 irq($D.0, 0xZZ)", "line 4: bad number '0xZZ' (irq line)"},
       {defs + "t0 irq($D.0, 12a)", "line 4: bad number '12a' (irq line)"},
