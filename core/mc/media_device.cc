@@ -36,6 +36,14 @@ void media_entity_unlink_locked(media_entity* entity) {
   for (uint16_t i = 0; i < entity->num_pads; ++i) media_gobj_destroy(&entity->pads[i].graph_obj);
   media_gobj_destroy(&entity->graph_obj);
   entity->registered = false;
+  // Out of the graph, out of every pipeline. [fix by the omap3isp helper: an
+  // entity unregistered while its pipeline streamed (a sensor unbound from a
+  // streaming bridge) kept stream_count > 0 and `pipe` pointing into the old
+  // bridge's memory, since media_pipeline_stop() can no longer reach it
+  // through the removed links; registered again with a new bridge (async
+  // rebind) it was busy for ever: -EBUSY from media_pipeline_start().]
+  entity->stream_count = 0;
+  entity->pipe = nullptr;
 }
 
 }  // namespace

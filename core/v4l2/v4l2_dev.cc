@@ -119,6 +119,20 @@ bool video_has_own_entity(const video_device* vdev) {
   return vdev->v4l2_dev->mdev != nullptr && vdev->vfl_type != VFL_TYPE_SUBDEV;
 }
 
+// Undoes media_device_register_entity() for a node whose registration
+// fails: the entity leaves the graph and gives back the media-device
+// reference it kept for its release, which will not run (the driver still
+// holds the entity's first count). [fix by the omap3isp helper: the entity
+// kept graph_obj.mdev, and with it a media-device reference nothing ever put:
+// a driver whose video_register_device failed here leaked its media device,
+// hence the struct the media device's release frees.]
+void video_unregister_entity_on_error(video_device* vdev) {
+  media_device_unregister_entity(&vdev->entity);
+  media_device* mdev = vdev->entity.graph_obj.mdev;
+  vdev->entity.graph_obj.mdev = nullptr;
+  if (mdev != nullptr) media_device_put(mdev);
+}
+
 // Steps of video_register_device that touch the media graph.
 int video_register_media_controller(video_device* vdev) {
   media_device* mdev = vdev->v4l2_dev->mdev;
@@ -144,14 +158,14 @@ int video_register_media_controller(video_device* vdev) {
   vdev->intf_devnode =
       media_devnode_create(mdev, intf_type, 0, VIDEO_MAJOR, static_cast<uint32_t>(vdev->minor));
   if (vdev->intf_devnode == nullptr) {
-    media_device_unregister_entity(&vdev->entity);
+    video_unregister_entity_on_error(vdev);
     return -ENOMEM;
   }
   if (media_create_intf_link(&vdev->entity, &vdev->intf_devnode->intf,
                              MEDIA_LNK_FL_ENABLED | MEDIA_LNK_FL_IMMUTABLE) == nullptr) {
     media_devnode_remove(vdev->intf_devnode);
     vdev->intf_devnode = nullptr;
-    media_device_unregister_entity(&vdev->entity);
+    video_unregister_entity_on_error(vdev);
     return -ENOMEM;
   }
   return 0;
