@@ -25,13 +25,14 @@
 //  R8  Nothing user space or the IRQ can reach is devm-allocated.
 //
 // Locking (outermost first):
-//   v4l2_async.list_lock (notifier callbacks)
-//   -> isp_video.stream_lock -> isp_video.queue_lock (vb2's q->lock)
+//   isp_video.stream_lock (STREAMON/OFF, remove) -> isp_video.queue_lock
+//   (vb2's q->lock) -> isp_video.mutex (file formats)
 //   -> media_device.graph_mutex (pipeline walks, link_validate, the sensor
-//      pointer) -> v4l2_subdev state locks
-//   -> isp_device.isp_mutex (power count; a leaf)
-//   spinlocks (leaves, also taken by the IRQ): isp_video.irqlock,
-//   isp_pipeline.lock.
+//      pointer, pipe->external) -> v4l2_subdev state locks (the sensor's too)
+//   v4l2_async.list_lock (notifier callbacks) -> media_device.graph_mutex
+//   isp_device.isp_mutex (power count): a leaf.
+//   Spinlocks, also taken by the IRQ handler: isp_video.irqlock (then vb2's
+//   done_lock), isp_pipeline.lock; never held across a sleeping call.
 #pragma once
 
 #include <linux/media-bus-format.h>
