@@ -62,22 +62,33 @@ TEST(ExecThreadsTest, PoolIsCreatedOnceAndReused) {
 }
 
 TEST(ExecThreadsTest, EachThreadRunsItsCallsInProgramOrder) {
-  // Thread t opens, closes, closes again: the second close is -EBADF on every
-  // thread, whatever the interleaving between threads.
+  // Thread t plugs its own device t+1, opens its node, closes it, unplugs
+  // it, then finds neither node nor device: results that only program order
+  // within the thread gives, whatever the interleaving between threads (each
+  // closes only the fd it opened, so fd numbers reused across threads do not
+  // interfere).
   ProgBuilder b;
-  int open[fuzz::kMaxThreads], close1[fuzz::kMaxThreads], close2[fuzz::kMaxThreads];
-  for (uint8_t t = 0; t < fuzz::kMaxThreads; ++t) open[t] = b.open(t, kRowVideo, 0, NodeKind::kVideo);
-  for (uint8_t t = 0; t < fuzz::kMaxThreads; ++t) close1[t] = b.close(t, open[t]);
-  for (uint8_t t = 0; t < fuzz::kMaxThreads; ++t) close2[t] = b.close(t, open[t]);
+  struct PerThread {
+    int plug, open, close, unplug, reopen, unplug2;
+  } c[fuzz::kMaxThreads];
+  for (uint8_t t = 0; t < fuzz::kMaxThreads; ++t) {
+    uint8_t id = t + 1;
+    c[t].plug = b.dev(t, CallKind::kPlug, kRowVideo, id);
+    c[t].open = b.open(t, kRowVideo, id, NodeKind::kVideo);
+    c[t].close = b.close(t, c[t].open);
+    c[t].unplug = b.dev(t, CallKind::kUnplug, kRowVideo, id);
+    c[t].reopen = b.open(t, kRowVideo, id, NodeKind::kVideo);
+    c[t].unplug2 = b.dev(t, CallKind::kUnplug, kRowVideo, id);
+  }
   for (int i = 0; i < 20; ++i) {
     ExecResult r = run_threads(b);
     for (int t = 0; t < fuzz::kMaxThreads; ++t) {
-      EXPECT_GE(r.calls[open[t]].ret, 0);
-      EXPECT_EQ(r.calls[close1[t]].ret, 0);
-      // The model fd number may have been reused by another thread's open
-      // in between; then the second close closes that one.
-      EXPECT_TRUE(r.calls[close2[t]].ret == -EBADF || r.calls[close2[t]].ret == 0)
-          << describe(b.program(), r);
+      EXPECT_EQ(r.calls[c[t].plug].ret, 0) << describe(b.program(), r);
+      EXPECT_GE(r.calls[c[t].open].ret, 0) << describe(b.program(), r);
+      EXPECT_EQ(r.calls[c[t].close].ret, 0) << describe(b.program(), r);
+      EXPECT_EQ(r.calls[c[t].unplug].ret, 0);
+      EXPECT_EQ(r.calls[c[t].reopen].ret, -ENOENT);
+      EXPECT_EQ(r.calls[c[t].unplug2].ret, -ENODEV);
     }
   }
 }
