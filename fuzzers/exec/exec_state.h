@@ -38,7 +38,6 @@ class DeviceTable {
   // Unplugs every device present; one another thread is plugging or
   // unplugging is left to that thread. Returns how many it unplugged.
   int unplug_all();
-  int present_count();
 
  private:
   enum class State { kBusy, kPresent };

@@ -60,11 +60,6 @@ int DeviceTable::unplug_all() {
   return n;
 }
 
-int DeviceTable::present_count() {
-  std::lock_guard<std::mutex> g(m_);
-  return static_cast<int>(slots_.size());
-}
-
 DriverSet::~DriverSet() { unregister_all(); }
 
 long DriverSet::register_row(int row) {
