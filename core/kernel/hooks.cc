@@ -4,7 +4,10 @@
 namespace mcf {
 namespace internal {
 std::atomic<HookSink*> g_hook_sink{nullptr};
+std::atomic<Scheduler*> g_scheduler{nullptr};
 }
+
+void set_scheduler(Scheduler* s) { internal::g_scheduler.store(s, std::memory_order_release); }
 
 void set_hook_sink(HookSink* sink) { internal::g_hook_sink.store(sink, std::memory_order_release); }
 

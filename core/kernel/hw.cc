@@ -95,7 +95,7 @@ int request_irq(unsigned irq, irq_handler_t handler, unsigned long flags, const 
   std::shared_ptr<irq_desc> desc = irq_to_desc(irq);
   if (desc == nullptr || handler == nullptr) return -EINVAL;
   if (should_fail("request_irq")) return -ENOMEM;
-  std::lock_guard<std::mutex> g(desc->run);
+  SchedMutexGuard g(desc->run, "irq_desc.run");
   if (desc->handler != nullptr) return -EBUSY;
   desc->handler = handler;
   desc->dev_id = dev_id;
@@ -109,7 +109,7 @@ void free_irq(unsigned irq, void* dev_id) {
   if (desc == nullptr) {
     report(ReportKind::kWarn, nullptr, "Trying to free IRQ %u which does not exist", irq);
   }
-  std::lock_guard<std::mutex> g(desc->run);  // waits for a running handler
+  SchedMutexGuard g(desc->run, "irq_desc.run");  // waits for a running handler
   if (desc->handler == nullptr || desc->dev_id != dev_id) {
     report(ReportKind::kWarn, nullptr, "Trying to free already-free IRQ %u", irq);
   }
@@ -144,7 +144,7 @@ int irq_fire(unsigned irq) {
   std::shared_ptr<irq_desc> desc = irq_to_desc(irq);
   if (desc == nullptr) return -EINVAL;
   hook(HookKind::kIrq, "irq", desc.get(), desc->hw->owner.c_str());
-  std::lock_guard<std::mutex> g(desc->run);
+  SchedMutexGuard g(desc->run, "irq_desc.run");
   if (desc->handler == nullptr) return 0;
   if (!desc->hw->live.load(std::memory_order_acquire)) {
     report(ReportKind::kIrqAfterRemove, desc->hw->owner.c_str(),

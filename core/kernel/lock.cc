@@ -89,6 +89,21 @@ void note_released(task_struct* t, const void* lock, const char* cls, bool is_sp
   if (is_spin) --t->atomic_depth;
 }
 
+// Takes `m`. Under a deterministic scheduler the OS thread never blocks: a
+// taken lock makes this task not schedulable until its unlock (block_on).
+void lock_slow(std::mutex* m, const std::atomic<const task_struct*>& owner, const void* lock,
+               const char* cls) {
+  Scheduler* s = controlling_scheduler();
+  if (s == nullptr) {
+    m->lock();
+    return;
+  }
+  while (!m->try_lock()) {
+    const task_struct* o = owner.load(std::memory_order_relaxed);
+    s->block_on(lock, cls, o != nullptr ? o->tid : -1);
+  }
+}
+
 }  // namespace
 
 void might_sleep(const char* what) {
@@ -128,7 +143,7 @@ void Mutex::lock() {
   might_sleep(class_);
   check_order(t, this, class_);
   hook(HookKind::kLockAcquire, class_, this);
-  m_.lock();
+  lock_slow(&m_, owner_, this, class_);
   owner_.store(t, std::memory_order_relaxed);
   note_acquired(t, this, class_, /*is_spin=*/false);
 }
@@ -142,6 +157,8 @@ void Mutex::unlock() {
   note_released(t, this, class_, /*is_spin=*/false);
   owner_.store(nullptr, std::memory_order_relaxed);
   m_.unlock();
+  // Under a deterministic scheduler the threads that found it taken may run.
+  if (Scheduler* s = internal::g_scheduler.load(std::memory_order_acquire)) s->unblock(this);
   hook(HookKind::kLockRelease, class_, this);
 }
 
@@ -155,7 +172,7 @@ void SpinLock::lock() {
   task_struct* t = current();
   check_order(t, this, class_);
   hook(HookKind::kLockAcquire, class_, this);
-  m_.lock();
+  lock_slow(&m_, owner_, this, class_);
   owner_.store(t, std::memory_order_relaxed);
   note_acquired(t, this, class_, /*is_spin=*/true);
 }
@@ -169,6 +186,8 @@ void SpinLock::unlock() {
   note_released(t, this, class_, /*is_spin=*/true);
   owner_.store(nullptr, std::memory_order_relaxed);
   m_.unlock();
+  // Under a deterministic scheduler the threads that found it taken may run.
+  if (Scheduler* s = internal::g_scheduler.load(std::memory_order_acquire)) s->unblock(this);
   hook(HookKind::kLockRelease, class_, this);
 }
 

@@ -34,7 +34,16 @@ void wait_woken(wait_queue_entry* e, const char* what) {
   // After the state change, so a harness told of the sleep here reads it.
   hook(HookKind::kWaitSleep, what, e);
   std::unique_lock<std::mutex> g(e->m);
-  e->cv.wait(g, [e] { return e->woken; });
+  if (Scheduler* s = controlling_scheduler()) {
+    // Deterministic scheduler: not schedulable until a waker unblocks `e`.
+    while (!e->woken) {
+      g.unlock();
+      s->block_on(e, what, -1);
+      g.lock();
+    }
+  } else {
+    e->cv.wait(g, [e] { return e->woken; });
+  }
   e->woken = false;
 }
 
@@ -49,6 +58,7 @@ void wake_up_all(wait_queue_head* wq) {
       e->task = nullptr;
     }
     e->cv.notify_all();
+    if (Scheduler* s = internal::g_scheduler.load(std::memory_order_acquire)) s->unblock(e);
   }
 }
 

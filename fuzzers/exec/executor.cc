@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <mutex>
 
 #include "core/kernel/live_objects.h"
@@ -14,6 +15,8 @@
 #include "fuzzers/exec/exec_state.h"
 #include "fuzzers/exec/fail_nth.h"
 #include "fuzzers/exec/worker_pool.h"
+#include "fuzzers/sched/det_scheduler.h"
+#include "fuzzers/sched/strategy.h"
 
 namespace mcf::fuzz {
 namespace {
@@ -22,6 +25,11 @@ namespace {
 std::atomic<const Program*> g_program{nullptr};
 std::atomic<bool> g_sequential{false};
 std::atomic<int> g_seq_position{-1};
+// The deterministic scheduler of the input being run (null otherwise), and
+// the last one's trace.
+std::atomic<DetScheduler*> g_det{nullptr};
+std::mutex g_trace_mu;
+std::string g_last_trace;
 
 // The process every input runs in. Made once: its fd table is empty after
 // each teardown, and its arena is zeroed at the start of each input.
@@ -37,10 +45,13 @@ process& exec_process() {
 // is a deadlock. Every point is forwarded to the options' sink.
 class ExecHookSink : public HookSink {
  public:
-  ExecHookSink(bool sequential, HookSink* inner, WorkerPool* pool)
-      : sequential_(sequential), inner_(inner), pool_(pool) {}
+  ExecHookSink(bool sequential, HookSink* inner, WorkerPool* pool, HookSink* sched)
+      : sequential_(sequential), inner_(inner), pool_(pool), sched_(sched) {}
 
   void on_hook(const HookPoint& point) override {
+    if (inner_ != nullptr) inner_->on_hook(point);
+    // Last: the scheduler may hand the baton to another thread here.
+    if (sched_ != nullptr) sched_->on_hook(point);
     if (point.kind == HookKind::kWaitSleep && task_is_sleeping(current())) {
       if (sequential_) {
         report(ReportKind::kDeadlock, point.object_class,
@@ -50,13 +61,13 @@ class ExecHookSink : public HookSink {
       }
       if (pool_ != nullptr && WorkerPool::current_worker() >= 0) pool_->note_sleep();
     }
-    if (inner_ != nullptr) inner_->on_hook(point);
   }
 
  private:
   const bool sequential_;
   HookSink* const inner_;
-  WorkerPool* const pool_;  // null in sequential mode
+  WorkerPool* const pool_;  // null in sequential and deterministic mode
+  HookSink* const sched_;   // deterministic mode: the scheduler
 };
 
 // Names the caller's task while it does setup or teardown, for reports.
@@ -168,6 +179,44 @@ void run_threads(ExecInput& in, ExecResult* res) {
   if (o != WorkerPool::Outcome::kAllDone) report_stuck(o, "after teardown");
 }
 
+// Deterministic mode: the pool's workers run the program threads, one at a
+// time under `sched`; the caller is the scheduler's controller and does the
+// first half of teardown under the baton once no program thread can run.
+void run_deterministic(ExecInput& in, ExecResult* res, DetScheduler& sched) {
+  WorkerPool& pool = WorkerPool::instance();
+  unsigned active = 0;
+  for (const Call& c : in.prog.calls) active |= 1u << (c.thread % kMaxThreads);
+  if (active == 0) {
+    teardown_wake(in);
+    return;
+  }
+  std::function<void(int)> thread_fn = [&in, &pool, &sched](int t) {
+    sched.thread_enter(t);
+    int local = 0;
+    for (size_t i = 0; i < in.prog.calls.size(); ++i) {
+      if (in.prog.calls[i].thread % kMaxThreads != t) continue;
+      if (in.stopping.load()) break;
+      pool.set_position(t, static_cast<int>(i));
+      sched.set_call(t, local++, static_cast<int>(i));
+      exec_call(in, i);
+      pool.note_progress();
+    }
+    pool.set_position(t, -1);
+    lockdep_assert_no_locks_held("the end of a program thread");
+    sched.thread_exit();
+  };
+  sched.begin(active);
+  g_det.store(&sched);
+  pool.start(&thread_fn, active);
+  res->blocked = !sched.wait_quiescent();
+  teardown_wake(in);
+  sched.wait_all_done();
+  g_det.store(nullptr);
+  sched.end();
+  // Every program thread left the model; the pool only marks them done.
+  pool.wait(0);
+}
+
 }  // namespace
 
 const char* call_status_name(CallStatus status) {
@@ -195,12 +244,22 @@ ExecResult execute(const Program& p, const ExecOptions& opts) {
   g_sequential.store(opts.mode == ExecMode::kSequential);  // before any report may read it
   HookSink* saved_sink = internal::g_hook_sink.load();
   bool sequential = opts.mode == ExecMode::kSequential;
-  ExecHookSink sink(sequential, opts.hook_sink, sequential ? nullptr : &WorkerPool::instance());
+  bool det = opts.mode == ExecMode::kDeterministic;
+  std::unique_ptr<Strategy> strategy;
+  std::unique_ptr<DetScheduler> sched;
+  if (det) {
+    strategy = make_preempt_strategy(p.schedule);
+    sched = std::make_unique<DetScheduler>(strategy.get());
+  }
+  ExecHookSink sink(sequential, opts.hook_sink,
+                    sequential || det ? nullptr : &WorkerPool::instance(), sched.get());
   set_hook_sink(&sink);  // before the workers are released
 
   setup(in, &res);
   if (sequential) {
     run_sequential(in);
+  } else if (det) {
+    run_deterministic(in, &res, *sched);
   } else {
     run_threads(in, &res);
   }
@@ -212,17 +271,37 @@ ExecResult execute(const Program& p, const ExecOptions& opts) {
   // above, on each thread), no thread stuck (run_threads), nothing alive.
   live_objects_check_all_released("after the executor's teardown");
   res.calls = std::move(in.results);
+  if (det) {
+    res.sched_points = sched->points();
+    res.sched_preemptions = sched->preemptions();
+    if (opts.keep_trace) {
+      res.trace = sched->trace_text();
+      std::lock_guard<std::mutex> g(g_trace_mu);
+      g_last_trace = res.trace;
+    }
+  }
   return res;
 }
 
 std::string exec_thread_positions() {
   const Program* p = g_program.load();
   if (p == nullptr) return "no input is running";
+  if (DetScheduler* d = g_det.load()) return d->positions();
   if (!g_sequential.load()) return WorkerPool::instance().positions(p);
   int pos = g_seq_position.load(std::memory_order_relaxed);
   if (pos < 0) return "the program thread is outside the calls";
   return "call " + std::to_string(pos) + " (" + call_kind_name(p->calls[pos].kind) +
          ") on the calling thread";
+}
+
+}  // namespace mcf::fuzz
+
+namespace mcf::fuzz {
+
+std::string exec_last_trace() {
+  if (DetScheduler* d = g_det.load()) return d->trace_text();
+  std::lock_guard<std::mutex> g(g_trace_mu);
+  return g_last_trace;
 }
 
 }  // namespace mcf::fuzz

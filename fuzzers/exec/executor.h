@@ -65,7 +65,11 @@
 
 namespace mcf::fuzz {
 
-enum class ExecMode : uint8_t { kThreads, kSequential };
+// kDeterministic: the program threads run on the pool's OS threads, one at a
+// time, switching only where the program's schedule says (fuzzers/sched/
+// det_scheduler.h); the same program always gives the same interleaving,
+// and every thread waiting is a kDeadlock report with each one's position.
+enum class ExecMode : uint8_t { kThreads, kSequential, kDeterministic };
 
 struct ExecOptions {
   ExecMode mode = ExecMode::kThreads;
@@ -80,6 +84,9 @@ struct ExecOptions {
   // Every hook point is forwarded here (the executor installs its own sink
   // for the duration of execute()).
   HookSink* hook_sink = nullptr;
+  // Deterministic mode: keep the scheduler's trace of the input in
+  // ExecResult::trace (also printable with exec_last_trace()).
+  bool keep_trace = false;
   // Watchdog: no call finishing for this long is a kHang report (<= 0: off).
   int hang_timeout_ms = 60000;
 };
@@ -105,6 +112,11 @@ struct ExecResult {
   std::vector<long> setup_register;
   std::vector<long> setup_plug;
   bool blocked = false;  // teardown began while a program thread slept
+  // Deterministic mode: scheduling points passed and preemptions taken, and
+  // the trace when ExecOptions::keep_trace.
+  uint64_t sched_points = 0;
+  int sched_preemptions = 0;
+  std::string trace;
 };
 
 ExecResult execute(const Program& p, const ExecOptions& opts = {});
@@ -112,5 +124,11 @@ ExecResult execute(const Program& p, const ExecOptions& opts = {});
 // The program threads' positions in the input being run ("t0 call 3 (poll)
 // asleep, ..."), for a report callback. Safe to call from any thread.
 std::string exec_thread_positions();
+
+// The deterministic scheduler's trace of the input running now or run last
+// (one event a line: thread, call, point kind#n, object class, label); empty
+// when that input did not run in deterministic mode. For reports and
+// `mcf-repro replay --trace`.
+std::string exec_last_trace();
 
 }  // namespace mcf::fuzz

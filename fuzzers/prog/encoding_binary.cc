@@ -1,6 +1,7 @@
 // The binary form of a program: see encoding_binary.h for the layout.
 #include "fuzzers/prog/encoding_binary.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "fuzzers/prog/encoding_text.h"
@@ -188,12 +189,42 @@ std::vector<uint8_t> program_to_binary(const Program& p) {
   std::vector<uint8_t> out;
   out.push_back(kBinaryMagic);
   for (const Call& c : canon.calls) put_call(&out, c);
+  // The schedule region, read from the end (see the header). Also written,
+  // empty, when the calls happen to end in the trailer byte.
+  bool looks_like_trailer = out.size() >= 3 && out[out.size() - 1] == kSchedTrailer &&
+                            out[out.size() - 2] == kSchedTrailer2 &&
+                            out[out.size() - 3] <= kMaxSchedSteps;
+  if (!canon.schedule.empty() || looks_like_trailer) {
+    for (const SchedStep& s : canon.schedule) {
+      out.push_back(s.thread);
+      out.push_back(s.call);
+      out.push_back(static_cast<uint8_t>(s.kind));
+      out.push_back(s.nth);
+      out.push_back(s.next);
+    }
+    out.push_back(static_cast<uint8_t>(canon.schedule.size()));
+    out.push_back(kSchedTrailer2);
+    out.push_back(kSchedTrailer);
+  }
   return out;
 }
 
 Program program_from_binary(const uint8_t* data, size_t size) {
   Program p;
-  Reader r(data, data == nullptr ? 0 : size);
+  if (data == nullptr) size = 0;
+  // 1. The schedule region at the end, when the trailer is there.
+  if (size >= 3 && data[size - 1] == kSchedTrailer && data[size - 2] == kSchedTrailer2 &&
+      data[size - 3] <= kMaxSchedSteps) {
+    size_t n = data[size - 3];
+    if (5 * n + 3 <= size) {
+      const uint8_t* s = data + size - 3 - 5 * n;
+      for (size_t i = 0; i < n; ++i, s += 5)
+        p.schedule.push_back(SchedStep{s[0], s[1], static_cast<HookKind>(s[2]), s[3], s[4]});
+      size -= 5 * n + 3;
+    }
+  }
+  // 2. The calls, from the front.
+  Reader r(data, size);
   if (!r.empty() && r.peek() == kBinaryMagic) {
     uint8_t magic;
     r.u8(&magic);

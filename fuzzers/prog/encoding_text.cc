@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
@@ -383,6 +384,7 @@ class Parser {
 
  private:
   bool line(Cursor& c);
+  bool schedule(Cursor& c);
   bool call_args(Cursor& c, Call* call);
   bool fd(Cursor& c, int16_t* out);
   bool driver(Cursor& c, uint8_t* out);
@@ -416,8 +418,49 @@ absl::StatusOr<Program> Parser::run(absl::string_view text) {
   return prog_;
 }
 
+// "schedule: t0@1.lock#2 -> t1, ..." (see prog.h's SchedStep).
+bool Parser::schedule(Cursor& c) {
+  if (!c.expect(':', "after 'schedule'")) return false;
+  auto thread = [&c](uint8_t* out, absl::string_view what) {
+    absl::string_view t = c.word();
+    if (t.size() != 2 || t[0] != 't' || !is_digit(t[1]) || t[1] - '0' >= kMaxThreads)
+      return c.expected(absl::StrCat("a thread t0..t", kMaxThreads - 1, " (", what, ")"));
+    *out = static_cast<uint8_t>(t[1] - '0');
+    return true;
+  };
+  while (!c.at_end()) {
+    if (!prog_.schedule.empty() && !c.expect(',', "between schedule steps")) return false;
+    if (prog_.schedule.size() >= static_cast<size_t>(kMaxSchedSteps))
+      return c.fail(absl::StrCat("more than ", kMaxSchedSteps, " schedule steps"));
+    SchedStep s;
+    uint64_t v;
+    if (!thread(&s.thread, "preempted") || !c.expect('@', "after the thread")) return false;
+    absl::string_view n = c.scan(is_digit);
+    if (n.empty() || n.size() > 3 || !absl::SimpleAtoi(n, &v) || v >= static_cast<uint64_t>(kMaxCalls))
+      return c.expected("the thread's call index");
+    s.call = static_cast<uint8_t>(v);
+    if (!c.expect('.', "after the call index")) return false;
+    absl::string_view kind = c.scan([](char ch) { return ch >= 'a' && ch <= 'z'; });
+    int k = -1;
+    for (int i = 0; i < kHookKindCount; ++i)
+      if (kind == hook_kind_name(static_cast<HookKind>(i))) k = i;
+    if (k < 0) return c.expected("a scheduling point kind (lock, unlock, get, put, sleep, wake, enter, exit, irq, publish, unpublish)");
+    s.kind = static_cast<HookKind>(k);
+    if (!c.expect('#', "after the point kind")) return false;
+    n = c.scan(is_digit);
+    if (n.empty() || n.size() > 3 || !absl::SimpleAtoi(n, &v) || v > 255)
+      return c.expected("the point's number (0..255)");
+    s.nth = static_cast<uint8_t>(v);
+    if (!c.expect('-', "(the arrow)") || !c.expect('>', "(the arrow)")) return false;
+    if (!thread(&s.next, "to run next")) return false;
+    prog_.schedule.push_back(s);
+  }
+  return true;
+}
+
 bool Parser::line(Cursor& c) {
   Call call;
+  if (c.eat_word("schedule")) return schedule(c);
   // 1. The thread.
   absl::string_view t = c.word();
   bool digits = t.size() >= 2 && t[0] == 't';
@@ -688,6 +731,7 @@ std::string program_to_text(const Program& p) {
   std::vector<int> resource = number_resources(canon);
   std::string out;
   for (size_t i = 0; i < canon.calls.size(); ++i) absl::StrAppend(&out, call_line(canon, resource, i), "\n");
+  if (!canon.schedule.empty()) absl::StrAppend(&out, schedule_to_text(canon.schedule), "\n");
   return out;
 }
 
@@ -696,6 +740,16 @@ std::string call_to_text(const Program& p, size_t index) {
   canonicalize(&canon);
   if (index >= canon.calls.size()) return "";
   return call_line(canon, number_resources(canon), index);
+}
+
+std::string schedule_to_text(const std::vector<SchedStep>& schedule) {
+  std::string out = "schedule:";
+  for (size_t i = 0; i < schedule.size(); ++i) {
+    const SchedStep& s = schedule[i];
+    absl::StrAppend(&out, i == 0 ? " " : ", ", "t", s.thread, "@", s.call, ".",
+                    hook_kind_name(s.kind), "#", s.nth, " -> t", s.next);
+  }
+  return out;
 }
 
 absl::StatusOr<Program> program_from_text(std::string_view text) {

@@ -17,7 +17,12 @@
 // Grammar (spaces and tabs may appear between any two tokens):
 //
 //   program   = { line "\n" }
-//   line      = blank | comment | call-line
+//   line      = blank | comment | call-line | schedule-line
+//   schedule-line = "schedule:" [ step { "," step } ]   (at most one, printed last)
+//   step      = thread "@" uint "." POINT_KIND "#" uint "->" thread
+//               (t0@1.lock#2 -> t1: thread t0, its call 1 (counted among its own
+//                calls), its lock point 2 (from 0) -> run t1; kinds: lock unlock
+//                get put sleep wake enter exit irq publish unpublish; prog.h SchedStep)
 //   comment   = "#" { any character }                   (whole line, after optional spaces)
 //   call-line = thread [ res "=" ] call [ "fail_nth=" uint ] [ comment ]
 //   thread    = "t" digit                                (t0 .. t3)
@@ -79,6 +84,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "fuzzers/prog/prog.h"
@@ -94,5 +100,8 @@ std::string call_to_text(const Program& p, size_t index);
 
 // Parses a text program; see the grammar above. The result is canonical.
 absl::StatusOr<Program> program_from_text(std::string_view text);
+
+// The schedule line, "schedule: t0@1.lock#2 -> t1, ..." (no line end).
+std::string schedule_to_text(const std::vector<SchedStep>& schedule);
 
 }  // namespace mcf::fuzz

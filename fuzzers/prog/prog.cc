@@ -96,6 +96,14 @@ void canonicalize(Program* p) {
   // In order: a call's resource check reads the kinds of earlier calls,
   // which are already canonical.
   for (size_t i = 0; i < p->calls.size(); ++i) p->calls[i] = canonical_call(*p, i);
+  // The schedule: bounded, every field in range (modulo, as the calls).
+  if (p->schedule.size() > static_cast<size_t>(kMaxSchedSteps)) p->schedule.resize(kMaxSchedSteps);
+  for (SchedStep& s : p->schedule) {
+    s.thread %= kMaxThreads;
+    s.next %= kMaxThreads;
+    s.call %= kMaxCalls;
+    s.kind = static_cast<HookKind>(static_cast<uint8_t>(s.kind) % kHookKindCount);
+  }
 }
 
 bool is_valid(const Program& p, std::string* why) {
@@ -105,6 +113,8 @@ bool is_valid(const Program& p, std::string* why) {
   if (why != nullptr) {
     if (copy.calls.size() != p.calls.size()) {
       *why = "more than kMaxCalls calls";
+    } else if (!(copy.schedule == p.schedule)) {
+      *why = "the schedule is not canonical";
     } else {
       for (size_t i = 0; i < p.calls.size(); ++i) {
         if (!(copy.calls[i] == p.calls[i])) {

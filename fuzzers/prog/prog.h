@@ -25,11 +25,15 @@
 #include <string>
 #include <vector>
 
+#include "core/kernel/hooks.h"
+
 namespace mcf::fuzz {
 
 constexpr int kMaxThreads = 4;
 constexpr int kMaxCalls = 64;
 constexpr int kMaxFields = 16;
+constexpr int kMaxSchedSteps = 16;
+constexpr int kHookKindCount = static_cast<int>(HookKind::kUnpublish) + 1;
 
 enum class CallKind : uint8_t {
   kOpen,
@@ -99,8 +103,26 @@ struct Call {
   bool operator==(const Call&) const = default;
 };
 
+// One preemption of the deterministic scheduler (fuzzers/sched): when thread
+// `thread`, in its `call`-th call (counted among that thread's own calls, from
+// 0, so calls inserted on other threads do not move it), reaches the `nth`
+// (from 0) scheduling point of kind `kind` in that call, thread `next` runs
+// instead (or the next runnable one after it). Text: "t0@1.lock#2 -> t1".
+// Between preemptions a thread runs until it blocks or finishes.
+struct SchedStep {
+  uint8_t thread = 0;
+  uint8_t call = 0;
+  HookKind kind = HookKind::kLockAcquire;
+  uint8_t nth = 0;
+  uint8_t next = 0;
+  bool operator==(const SchedStep&) const = default;
+};
+
 struct Program {
   std::vector<Call> calls;
+  // The input's interleaving, read only in deterministic mode; at most
+  // kMaxSchedSteps steps, each thread and next < kMaxThreads.
+  std::vector<SchedStep> schedule;
   bool operator==(const Program&) const = default;
 };
 
