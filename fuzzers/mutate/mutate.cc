@@ -233,6 +233,7 @@ Program splice_programs(const Program& a, const Program& b, Rng& rng, size_t max
     if (i >= from) order.push_back(static_cast<int>(keep + i));
   }
   Program out;
+  out.schedule = a.schedule;  // the interleaving of the program the prefix comes from
   rebuild(&out, source, order);
   if (out.calls.size() > max_calls) out.calls.resize(max_calls);
   return out;
@@ -241,6 +242,46 @@ Program splice_programs(const Program& a, const Program& b, Rng& rng, size_t max
 bool splice(Ctx& m) {
   Program self = *m.p;
   *m.p = splice_programs(self, m.donor ? *m.donor : self, m.rng, m.max_calls);
+  return true;
+}
+
+// A preemption at a point of a call that exists: thread and thread-local call
+// index from a random call, a kind the model passes often, a small nth, and
+// another thread the program uses to switch to.
+SchedStep random_step(Ctx& m) {
+  const Program& p = *m.p;
+  size_t i = m.rng.below(p.calls.size());
+  SchedStep s;
+  s.thread = p.calls[i].thread;
+  for (size_t j = 0; j < i; ++j) s.call += p.calls[j].thread == s.thread ? 1 : 0;
+  static const HookKind kKinds[] = {HookKind::kLockAcquire, HookKind::kLockRelease,
+                                    HookKind::kRefGet,      HookKind::kRefPut,
+                                    HookKind::kCallEntry,   HookKind::kWaitWake,
+                                    HookKind::kUnpublish,   HookKind::kWaitSleep};
+  s.kind = kKinds[m.rng.below(sizeof(kKinds) / sizeof(kKinds[0]))];
+  s.nth = static_cast<uint8_t>(m.rng.small(16));
+  s.next = p.calls[m.rng.below(p.calls.size())].thread;
+  if (s.next == s.thread) s.next = static_cast<uint8_t>((s.thread + 1) % kMaxThreads);
+  return s;
+}
+
+bool mutate_schedule(Ctx& m) {
+  if (m.p->calls.empty()) return false;
+  std::vector<SchedStep>& sched = m.p->schedule;
+  uint64_t what = sched.empty() ? 0 : m.rng.below(4);
+  if (what == 0 && sched.size() < static_cast<size_t>(kMaxSchedSteps)) {
+    sched.push_back(random_step(m));
+  } else if (what == 1 || what == 0) {
+    sched.erase(sched.begin() + static_cast<long>(m.rng.below(sched.size())));
+  } else {
+    SchedStep& s = sched[m.rng.below(sched.size())];
+    SchedStep r = random_step(m);
+    switch (m.rng.below(3)) {
+      case 0: s.nth = static_cast<uint8_t>(m.rng.one_of(2) ? s.nth + 1 : (s.nth > 0 ? s.nth - 1 : 1)); break;
+      case 1: s.next = r.next == s.thread ? s.next : r.next; break;
+      default: s = r; break;
+    }
+  }
   return true;
 }
 
@@ -263,6 +304,8 @@ const Mutator kMutators[] = {
      change_open_flags},
     {MutationOp::kFailNth, "fail_nth", &MutateOptions::fail_nth, fail_nth},
     {MutationOp::kSplice, "splice", &MutateOptions::splice, splice},
+    {MutationOp::kMutateSchedule, "mutate_schedule", &MutateOptions::mutate_schedule,
+     mutate_schedule},
 };
 constexpr size_t kNumMutators = sizeof(kMutators) / sizeof(kMutators[0]);
 static_assert(kNumMutators == static_cast<size_t>(MutationOp::kCount));

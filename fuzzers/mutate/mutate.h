@@ -43,6 +43,7 @@ enum class MutationOp : uint8_t {
   kChangeOpenFlags,  // an open's O_NONBLOCK / access mode
   kFailNth,          // set, change or clear one call's fail_nth
   kSplice,           // prefix of this program + suffix of another (or of itself)
+  kMutateSchedule,   // add, drop or change one preemption of the schedule (prog.h SchedStep)
   kCount,
 };
 const char* mutation_op_name(MutationOp op);  // "insert_call", ...
@@ -61,6 +62,7 @@ struct MutateOptions {
   unsigned change_open_flags = 15;
   unsigned fail_nth = 15;
   unsigned splice = 20;
+  unsigned mutate_schedule = 30;
 
   // 2. Rounds: after each operator that applied, stop with probability
   //    1/expected_ops (syzkaller: 5), so about that many per mutate().

@@ -15,6 +15,7 @@
 #include "core/kernel/lock.h"
 #include "core/kernel/wait.h"
 #include "fuzzers/exec/executor.h"
+#include "fuzzers/mutate/mutate.h"
 #include "fuzzers/prog/encoding_binary.h"
 #include "fuzzers/prog/encoding_text.h"
 #include "tests/sched/sched_fixture.h"
@@ -277,6 +278,28 @@ TEST(SchedEncodingTest, ScheduleRoundTripsAndIsBounded) {
   EXPECT_EQ(big.schedule.size(), static_cast<size_t>(kMaxSchedSteps));
   EXPECT_TRUE(is_valid(big));
   EXPECT_FALSE(program_from_text("t0 plug(vimc.1)\nschedule: t0@0.nope#1 -> t1\n").ok());
+}
+
+TEST(SchedMutateTest, MutateScheduleKeepsProgramsValidAndBounded) {
+  auto p = program_from_text(corpus_text("unbind_while_streaming.txt"));
+  ASSERT_TRUE(p.ok());
+  Program q = *p;
+  MutateOptions o;
+  o.debug_validate = true;
+  int applied = 0;
+  for (uint64_t seed = 0; seed < 500; ++seed) {
+    Program before = q;
+    if (apply_mutation(MutationOp::kMutateSchedule, &q, seed, o)) ++applied;
+    ASSERT_TRUE(is_valid(q));
+    ASSERT_LE(q.schedule.size(), static_cast<size_t>(kMaxSchedSteps));
+    ASSERT_EQ(q.calls, before.calls);  // only the schedule changes
+  }
+  EXPECT_GT(applied, 400);
+  EXPECT_FALSE(q.schedule.empty());
+  // Other operators keep the schedule.
+  Program r = q;
+  ASSERT_TRUE(apply_mutation(MutationOp::kRemoveCall, &r, 1, o));
+  EXPECT_EQ(r.schedule, q.schedule);
 }
 
 }  // namespace
