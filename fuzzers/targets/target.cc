@@ -90,11 +90,13 @@ size_t target_crossover(const TargetSpec& spec, const uint8_t* data1, size_t siz
 
 // Sanitizer defaults built into every target (a user's *SAN_OPTIONS come
 // after these and win). TSan: the model's reports abort inside libFuzzer's
-// signal handler, which allocates; that is not a finding.
-extern "C" const char* __tsan_default_options() {
+// signal handler, which allocates; that is not a finding. The runtimes call
+// these before they are initialised: no instrumentation may run inside.
+#define MCF_NO_INSTRUMENT __attribute__((disable_sanitizer_instrumentation, used))
+extern "C" MCF_NO_INSTRUMENT const char* __tsan_default_options() {
   return "halt_on_error=1:second_deadlock_stack=1:report_signal_unsafe=0";
 }
-extern "C" const char* __asan_default_options() {
+extern "C" MCF_NO_INSTRUMENT const char* __asan_default_options() {
   return "detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1";
 }
-extern "C" const char* __ubsan_default_options() { return "halt_on_error=1:print_stacktrace=1"; }
+extern "C" MCF_NO_INSTRUMENT const char* __ubsan_default_options() { return "halt_on_error=1:print_stacktrace=1"; }
