@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 
 namespace mcf::fuzz {
 namespace {
@@ -25,6 +26,14 @@ WorkerPool& WorkerPool::instance() {
     owner.store(getpid(), std::memory_order_relaxed);
     p = new WorkerPool();
     pool.store(p, std::memory_order_release);
+    // Registered after the sanitizer runtimes' own exit handlers, so it
+    // runs before them. A forked child inherits it: it acts on the pool of
+    // the process that exits only.
+    std::atexit([] {
+      WorkerPool* mine = pool.load(std::memory_order_acquire);
+      if (mine != nullptr && owner.load(std::memory_order_relaxed) == getpid())
+        mine->shutdown_if_idle();
+    });
   }
   return *p;
 }
@@ -33,8 +42,7 @@ int WorkerPool::current_worker() { return t_worker; }
 
 WorkerPool::WorkerPool() {
   for (int i = 0; i < kMaxThreads; ++i) {
-    workers_[i].thread = std::thread([this, i] { loop(i); });
-    workers_[i].thread.detach();  // lives as long as the process
+    workers_[i].thread = std::thread([this, i] { loop(i); });  // joined at exit, if idle
   }
   // Every worker has published its task before the first quiescence test.
   std::unique_lock<std::mutex> l(m_);
@@ -51,7 +59,8 @@ void WorkerPool::loop(int index) {
   ++ready_;
   event_cv_.notify_all();
   for (;;) {
-    w.start_cv.wait(l, [&] { return w.active && generation_ != seen; });
+    w.start_cv.wait(l, [&] { return quit_ || (w.active && generation_ != seen); });
+    if (quit_) return;
     seen = generation_;
     const std::function<void(int)>* fn = fn_;
     l.unlock();
@@ -62,6 +71,16 @@ void WorkerPool::loop(int index) {
     ++events_;
     event_cv_.notify_all();
   }
+}
+
+void WorkerPool::shutdown_if_idle() {
+  {
+    std::lock_guard<std::mutex> l(m_);
+    if (quit_ || !all_done_locked()) return;
+    quit_ = true;
+    for (Worker& w : workers_) w.start_cv.notify_one();
+  }
+  for (Worker& w : workers_) w.thread.join();
 }
 
 void WorkerPool::start(const std::function<void(int)>* fn, unsigned active) {

@@ -74,6 +74,10 @@ class WorkerPool {
 
   WorkerPool();
   void loop(int index);
+  // At exit, when no input is running: the workers return and are joined,
+  // so the process ends with one thread (TSan otherwise sleeps a second at
+  // exit waiting for them). With an input running they are left alone.
+  void shutdown_if_idle();
   bool all_done_locked() const;
   bool quiescent_locked() const;
 
@@ -83,6 +87,7 @@ class WorkerPool {
   uint64_t events_ = 0;                  // guarded by m_: a worker finished or slept
   const std::function<void(int)>* fn_ = nullptr;  // guarded by m_
   int ready_ = 0;                        // guarded by m_: workers started
+  bool quit_ = false;                    // guarded by m_
   std::atomic<uint64_t> progress_{0};
   Worker workers_[kMaxThreads];
 };
