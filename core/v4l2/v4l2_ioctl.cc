@@ -195,12 +195,20 @@ int v4l_dqbuf(const v4l2_ioctl_ops* ops, file* filp, void* fh, void* arg) {
   return ret != 0 ? ret : ops->vidioc_dqbuf(filp, fh, p);
 }
 
+// The type is checked before it becomes an enum v4l2_buf_type: a value
+// outside the enum is undefined behaviour in C++ (v4l2_ioctl_fuzzer found
+// it under UBSan). Upstream passes it on and vb2 refuses it with -EINVAL,
+// which check_fmt answers too.
 int v4l_streamon(const v4l2_ioctl_ops* ops, file* filp, void* fh, void* arg) {
-  return ops->vidioc_streamon(filp, fh, static_cast<v4l2_buf_type>(*static_cast<unsigned*>(arg)));
+  unsigned type = *static_cast<unsigned*>(arg);
+  int ret = check_fmt(filp, type);
+  return ret != 0 ? ret : ops->vidioc_streamon(filp, fh, static_cast<v4l2_buf_type>(type));
 }
 
 int v4l_streamoff(const v4l2_ioctl_ops* ops, file* filp, void* fh, void* arg) {
-  return ops->vidioc_streamoff(filp, fh, static_cast<v4l2_buf_type>(*static_cast<unsigned*>(arg)));
+  unsigned type = *static_cast<unsigned*>(arg);
+  int ret = check_fmt(filp, type);
+  return ret != 0 ? ret : ops->vidioc_streamoff(filp, fh, static_cast<v4l2_buf_type>(type));
 }
 
 int v4l_enuminput(const v4l2_ioctl_ops* ops, file* filp, void* fh, void* arg) {
