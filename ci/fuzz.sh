@@ -87,8 +87,14 @@ for t in "${targets[@]}"; do
   while read -r f; do
     printf '\nfinding of %s: %s\n  replay: build/%s/fuzzers/targets/%s %s\n' "$t" "$f" \
       "$(preset_of "$t")" "$t" "$f"
-    # The target prints the program in text form in its report.
-    sed -n '/^==mcfuzz== PROGRAM/,/^==mcfuzz== END PROGRAM/p' "out/fuzz/$t/fuzz.log" | head -80
+    # mcf-repro replays it N times in child processes and minimises it
+    # (README: Reproduce a crash), in the executor mode of the target.
+    case $t in lifetime_fuzzer) mode=deterministic ;; race_fuzzer) mode=threads ;; *) mode=sequential ;; esac
+    printf '  repro:  build/%s/fuzzers/tools/mcf-repro replay --mode=%s --times=10 %s\n' \
+      "$(preset_of "$t")" "$mode" "$f"
+    # The target prints the program in text form and the signature in its report.
+    sed -n '/^==mcfuzz== PROGRAM/,/^==mcfuzz== END PROGRAM/p;/^==mcfuzz== SIGNATURE/p' \
+      "out/fuzz/$t/fuzz.log" | head -80
   done <<<"${found[$t]}"
 done
 exit $status

@@ -14,6 +14,9 @@ namespace mcf {
 namespace {
 std::atomic<ReportCallback> g_report_callback{nullptr};
 std::atomic<bool> g_reporting{false};
+// Written once, by the one task that got past g_reporting, before the callback.
+char g_object[128];
+char g_message[512];
 }  // namespace
 
 const char* report_kind_name(ReportKind kind) {
@@ -39,6 +42,8 @@ const char* report_kind_name(ReportKind kind) {
 }
 
 void set_report_callback(ReportCallback cb) { g_report_callback.store(cb); }
+const char* report_current_object() { return g_object; }
+const char* report_current_message() { return g_message; }
 
 void report(ReportKind kind, const char* object, const char* fmt, ...) {
   // Two threads may find something at once; the first one reports, the others
@@ -51,6 +56,8 @@ void report(ReportKind kind, const char* object, const char* fmt, ...) {
   va_start(ap, fmt);
   std::vsnprintf(message, sizeof(message), fmt, ap);
   va_end(ap);
+  std::snprintf(g_message, sizeof(g_message), "%s", message);
+  std::snprintf(g_object, sizeof(g_object), "%s", object != nullptr ? object : "");
 
   task_struct* t = current();
   std::fprintf(stderr, "==mcfuzz== REPORT %s: %s\n", report_kind_name(kind), message);

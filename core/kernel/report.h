@@ -44,6 +44,12 @@ const char* report_kind_name(ReportKind kind);
 using ReportCallback = void (*)(ReportKind kind);
 void set_report_callback(ReportCallback cb);
 
+// The report being printed, for the callback only (the harness computes its
+// crash signature from them, fuzzers/repro/signature.h): its object ("" when
+// none) and its formatted message, as printed in the block.
+const char* report_current_object();
+const char* report_current_message();
+
 // Prints the report block for `kind` about `object` (may be null), with the
 // calling task's current call and held locks, then aborts. `fmt` is printf-style.
 [[noreturn]] void report(ReportKind kind, const char* object, const char* fmt, ...)

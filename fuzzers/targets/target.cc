@@ -4,34 +4,24 @@
 #include <cstdio>
 #include <string>
 
-#include "core/kernel/report.h"
 #include "fuzzers/mutate/mutate_bytes.h"
 #include "fuzzers/prog/encoding_binary.h"
 #include "fuzzers/prog/encoding_text.h"
+#include "fuzzers/repro/crash_report.h"
+#include "fuzzers/repro/sanitizer_options.h"
 
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
-extern "C" void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
 
 namespace mcf::fuzz {
 namespace {
 
-// The input being run, for the crash-time printout. Written by the fuzzing
-// thread before the run; read by a report or death callback on any thread
+// The input being run, for the crash-time printout (fuzzers/repro/
+// crash_report.h: program, threads, live objects, signature). Written by the
+// fuzzing thread before the run; read by a report callback on any thread
 // while that run is in progress.
 Program g_current;
-bool g_running = false;
-
-void print_current_program() {
-  if (!g_running) return;
-  std::string text = program_to_text(g_current);
-  std::fprintf(stderr, "==mcfuzz== PROGRAM (%zu calls)\n%s==mcfuzz== END PROGRAM\n",
-               g_current.calls.size(), text.c_str());
-  std::string positions = exec_thread_positions();
-  if (!positions.empty()) std::fprintf(stderr, "==mcfuzz== threads: %s\n", positions.c_str());
-  std::fflush(stderr);
-}
-
-void on_report(ReportKind) { print_current_program(); }
+// Frames in core/ and drivers/ make the signature.
+const repro::SignatureOptions kSignatureOptions;
 
 MutateOptions mutate_options(const TargetSpec& spec) {
   MutateOptions o;
@@ -50,11 +40,7 @@ ExecOptions exec_options(const TargetSpec& spec) {
 
 }  // namespace
 
-void target_initialize(const TargetSpec& spec) {
-  set_report_callback(on_report);
-  if (__sanitizer_set_death_callback != nullptr)
-    __sanitizer_set_death_callback(print_current_program);
-}
+void target_initialize(const TargetSpec& spec) { repro::crash_report_install(kSignatureOptions); }
 
 int target_run_input(const TargetSpec& spec, const uint8_t* data, size_t size) {
   if (looks_like_text(data, size)) {
@@ -68,9 +54,9 @@ int target_run_input(const TargetSpec& spec, const uint8_t* data, size_t size) {
   } else {
     g_current = program_from_binary(data, size);
   }
-  g_running = true;
+  repro::crash_report_set_program(&g_current);
   execute(g_current, exec_options(spec));
-  g_running = false;
+  repro::crash_report_set_program(nullptr);
   return 0;
 }
 
@@ -88,15 +74,6 @@ size_t target_crossover(const TargetSpec& spec, const uint8_t* data1, size_t siz
 
 }  // namespace mcf::fuzz
 
-// Sanitizer defaults built into every target (a user's *SAN_OPTIONS come
-// after these and win). TSan: the model's reports abort inside libFuzzer's
-// signal handler, which allocates; that is not a finding. The runtimes call
-// these before they are initialised: no instrumentation may run inside.
-#define MCF_NO_INSTRUMENT __attribute__((disable_sanitizer_instrumentation, used))
-extern "C" MCF_NO_INSTRUMENT const char* __tsan_default_options() {
-  return "halt_on_error=1:second_deadlock_stack=1:report_signal_unsafe=0";
-}
-extern "C" MCF_NO_INSTRUMENT const char* __asan_default_options() {
-  return "detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1";
-}
-extern "C" MCF_NO_INSTRUMENT const char* __ubsan_default_options() { return "halt_on_error=1:print_stacktrace=1"; }
+// Sanitizer defaults built into every target, shared with mcf-repro so a
+// replay sees a finding as the target did (fuzzers/repro/sanitizer_options.h).
+MCF_SANITIZER_DEFAULT_OPTIONS()

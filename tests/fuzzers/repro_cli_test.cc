@@ -1,0 +1,353 @@
+// Crash handling end to end, through the tools as a user runs them:
+// mcf-repro-fixture (the repro tool over tests/repro_fixture/'s driver, whose
+// bugs A, B and C were put back on purpose) finds, reports, signs, replays
+// and minimises real findings; mcf-repro handles the shipped corpus, the
+// topology dump and bad input. Each command runs in its own process.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "fuzzers/prog/encoding_text.h"
+#include "fuzzers/repro/signature.h"
+
+extern char** environ;
+
+namespace mcf::repro {
+namespace {
+
+// Bug A (fixture_driver.h): a refcount underflow at remove().
+const char kBugA[] =
+    "t0 r0 = open(mcf-fixture.0:video[0], O_RDWR)\n"
+    "t0 ioctl(r0, VIDIOC_S_INPUT, {input=1})\n";
+// Bug B: a lock held on return to user space.
+const char kBugB[] =
+    "t0 r0 = open(mcf-fixture.0:video[0], O_RDWR)\n"
+    "t0 ioctl(r0, VIDIOC_ENUMINPUT, {index=1})\n";
+// Bug C: devm memory used after remove() (ASan only).
+const char kBugC[] =
+    "t0 r0 = open(mcf-fixture.0:video[0], O_RDWR)\n"
+    "t0 unbind(mcf-fixture.0)\n"
+    "t0 close(r0)\n";
+// Every ioctl of the fixture, correctly used.
+const char kClean[] =
+    "t0 r0 = open(mcf-fixture.0:video[0], O_RDWR)\n"
+    "t0 ioctl(r0, VIDIOC_QUERYCAP)\n"
+    "t0 ioctl(r0, VIDIOC_ENUMINPUT)\n"
+    "t0 ioctl(r0, VIDIOC_G_INPUT)\n"
+    "t0 ioctl(r0, VIDIOC_S_INPUT)\n"
+    "t0 close(r0)\n";
+// Bug A among three threads, fault injection, a schedule step and calls
+// that do not matter; kBugA is what minimisation must find.
+const char kPaddedA[] = R"(# bug A, padded
+t0 r0 = open(mcf-fixture.0:video[0], O_RDWR)
+t1 r1 = open(mcf-fixture.0:video[0], O_RDWR|O_NONBLOCK)
+t1 ioctl(r1, VIDIOC_QUERYCAP)
+t0 ioctl(r0, VIDIOC_ENUMINPUT)
+t2 r2 = dup(r0)
+t0 ioctl(r0, VIDIOC_G_INPUT) fail_nth=2
+t2 ioctl(r2, VIDIOC_S_INPUT, {input=1})
+t1 close(r1)
+t0 ioctl(r0, VIDIOC_QUERYCAP)
+t2 close(r2)
+schedule: t0@1.lock#0 -> t1
+)";
+
+struct ToolRun {
+  int exit_status = -1;  // when it exited
+  int term_signal = 0;   // when a signal ended it
+  std::string out, err;
+};
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_all(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+class ReproCliTest : public ::testing::Test {
+ protected:
+  // A file in a directory of this test's own.
+  std::string path(const std::string& name) {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string dir = ::testing::TempDir() + "repro_cli_" + info->name();
+    mkdir(dir.c_str(), 0755);
+    return dir + "/" + name;
+  }
+  std::string file(const std::string& name, const std::string& content) {
+    std::string p = path(name);
+    write_all(p, content);
+    return p;
+  }
+
+  // Runs `tool` with `args`, stdout and stderr to files.
+  ToolRun run(const char* tool, const std::vector<std::string>& args) {
+    std::string out = path("stdout"), err = path("stderr");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<std::string> argv_s = {tool};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid;
+    ToolRun r;
+    int err_no = posix_spawn(&pid, tool, &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    EXPECT_EQ(err_no, 0) << tool;
+    if (err_no != 0) return r;
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (WIFEXITED(status)) r.exit_status = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) r.term_signal = WTERMSIG(status);
+    r.out = read_all(out);
+    r.err = read_all(err);
+    return r;
+  }
+  ToolRun fixture(const std::vector<std::string>& args) { return run(MCF_REPRO_FIXTURE, args); }
+  ToolRun tool(const std::vector<std::string>& args) { return run(MCF_REPRO_TOOL, args); }
+
+  // The in-process "==mcfuzz== SIGNATURE <id> <text>" line of a log.
+  static std::string signature_line(const std::string& log) {
+    return signature_line_in_log(log).value_or("(none)");
+  }
+  // The same, computed offline by the tool from the saved log.
+  std::string offline_signature(const std::string& log) {
+    ToolRun r = fixture({"signature", file("crash.log", log)});
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+    return std::string(absl::StripSuffix(r.out, "\n"));
+  }
+};
+
+bool crashed(const ToolRun& r) { return r.term_signal != 0 || (r.exit_status != 0 && r.exit_status != 2); }
+
+// The lines of a text program, comments and blank lines left out.
+std::string program_lines(const std::string& text) {
+  std::string out;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (line.empty() || line[0] == '#') continue;
+    out.append(line.data(), line.size());
+    out += '\n';
+  }
+  return out;
+}
+
+TEST_F(ReproCliTest, FixtureCrashReportHasProgramLiveObjectsAndSignature) {
+  ToolRun r = fixture({"run", file("a.txt", kBugA)});
+  ASSERT_TRUE(crashed(r)) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "==mcfuzz== REPORT refcount-underflow: ")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, std::string("==mcfuzz== PROGRAM (2 calls)\n") + kBugA +
+                                           "==mcfuzz== END PROGRAM\n"))
+      << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "==mcfuzz== live objects: ")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "==mcfuzz== schedule trace")) << "deterministic mode";
+  // The in-process signature is the one computed from the log afterwards.
+  std::string in_process = signature_line(r.err);
+  EXPECT_EQ(in_process, offline_signature(r.err));
+  EXPECT_TRUE(absl::StartsWith(in_process, "refcount-underflow-")) << in_process;
+}
+
+TEST_F(ReproCliTest, SignatureIsStableAcrossRunsAndBuildsAndDistinctAcrossFindings) {
+  std::string a = file("a.txt", kBugA), b = file("b.txt", kBugB);
+  std::string a1 = signature_line(fixture({"run", a}).err);
+  std::string a2 = signature_line(fixture({"run", a}).err);
+  std::string b1 = signature_line(fixture({"run", b}).err);
+  EXPECT_EQ(a1, a2);
+  EXPECT_NE(a1, b1);
+  EXPECT_TRUE(absl::StartsWith(b1, "lock-held-at-return-")) << b1;
+  // Across builds: what every build of this flavour gives (function names
+  // only, so rebuilding and moving the checkout change nothing). A build with
+  // a sanitizer runtime prints stacks, so its signatures name the frames.
+#if defined(MCF_FLAVOUR_asan) || defined(MCF_FLAVOUR_ubsan) || defined(MCF_FLAVOUR_tsan)
+  EXPECT_TRUE(absl::StrContains(
+      a1, " refcount-underflow in mcf::fixture::fixture_remove <- mcf::platform_remove <- "))
+      << a1;
+  EXPECT_TRUE(absl::StartsWith(a1, "refcount-underflow-fixture_remove-")) << a1;
+#else
+  EXPECT_EQ(a1.substr(a1.find(' ') + 1), "refcount-underflow (fixture_drv.users)");
+#endif
+}
+
+TEST_F(ReproCliTest, UseAfterFreeOfDevmMemory) {
+  ToolRun r = fixture({"run", file("c.txt", kBugC)});
+#if defined(MCF_FLAVOUR_asan)
+  ASSERT_TRUE(crashed(r)) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.err, "ERROR: AddressSanitizer: heap-use-after-free")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, std::string("==mcfuzz== PROGRAM (3 calls)\n") + kBugC));
+  std::string in_process = signature_line(r.err);
+  EXPECT_EQ(in_process, offline_signature(r.err));
+  EXPECT_TRUE(absl::StrContains(in_process,
+                                " heap-use-after-free in mcf::fixture::fixture_release <- "
+                                "mcf::v4l2_release <- mcf::fput"))
+      << in_process;
+#else
+  // Only ASan sees the write into freed memory.
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+#endif
+}
+
+TEST_F(ReproCliTest, ReplayHitsTheSignatureNOfNTimesInEachMode) {
+  std::string a = file("a.txt", kBugA);
+  std::string expected = signature_line(fixture({"run", a}).err);
+  std::string text = expected.substr(expected.find(' ') + 1);
+  for (const char* mode : {"--mode=deterministic", "--mode=threads", "--mode=sequential"}) {
+    ToolRun r = fixture({"replay", "--times=5", mode, a});
+    EXPECT_EQ(r.exit_status, 0) << mode << "\n" << r.out << r.err;
+    EXPECT_TRUE(absl::StrContains(r.out, "result: 5/5 runs hit " + text + "\n")) << mode << r.out;
+    EXPECT_TRUE(absl::StrContains(r.out, "  0/5  clean\n")) << r.out;
+  }
+}
+
+TEST_F(ReproCliTest, ReplayExpectCleanPassesOnlyWhenNoRunCrashed) {
+  ToolRun clean = fixture({"replay", "--times=3", "--expect-clean", file("ok.txt", kClean)});
+  EXPECT_EQ(clean.exit_status, 0) << clean.out << clean.err;
+  EXPECT_TRUE(absl::StrContains(clean.out, "result: 3/3 runs clean")) << clean.out;
+  ToolRun bad = fixture({"replay", "--times=2", "--expect-clean", file("a.txt", kBugA)});
+  EXPECT_EQ(bad.exit_status, 1) << bad.out;
+  EXPECT_TRUE(absl::StrContains(bad.err, "==mcfuzz== REPORT refcount-underflow"))
+      << "the crashing run's log is shown";
+  // Without --expect-clean a clean program is "not reproduced".
+  EXPECT_EQ(fixture({"replay", "--times=1", file("ok2.txt", kClean)}).exit_status, 1);
+}
+
+TEST_F(ReproCliTest, MinimizeShrinksAPaddedProgramToTheKnownMinimalOne) {
+  std::string out = path("min.txt");
+  ToolRun r = fixture({"minimize", "--out=" + out, file("padded.txt", kPaddedA)});
+  ASSERT_EQ(r.exit_status, 0) << r.out << r.err;
+  EXPECT_EQ(program_lines(r.out), kBugA) << r.out;
+  EXPECT_EQ(read_all(out), r.out);
+  // The minimised program crashes with the signature it was minimised for.
+  std::string sig = signature_line(fixture({"run", out}).err);
+  EXPECT_TRUE(absl::StrContains(r.out, "# signature: " + sig + "\n")) << r.out << sig;
+  EXPECT_TRUE(absl::StrContains(r.err, "minimize: drop call")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "minimize: drop schedule step 0")) << r.err;
+}
+
+TEST_F(ReproCliTest, MinimizeRefusesAProgramThatDoesNotCrash) {
+  ToolRun r = fixture({"minimize", file("ok.txt", kClean)});
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, "no crash in 1 run(s)")) << r.err;
+}
+
+TEST_F(ReproCliTest, RunPrintsEachCallsResult) {
+  ToolRun r = fixture({"run", "--mode=sequential", file("ok.txt", kClean)});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  // One line per call, results aligned after the longest call.
+  EXPECT_TRUE(absl::StrContains(r.out, "t0 r0 = open(mcf-fixture.0:video[0], O_RDWR) = 0\n")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "t0 close(r0)" + std::string(32, ' ') + " = 0\n")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "# no finding; live objects after teardown: none")) << r.out;
+  ToolRun e = fixture({"run", "--mode=sequential",
+                   file("enodev.txt", "t0 unbind(mcf-fixture.0)\nt0 r0 = open(mcf-fixture.0:video[0], O_RDWR)\n")});
+  EXPECT_TRUE(absl::StrContains(e.out, "= -ENOENT\n")) << e.out;
+}
+
+// Every bad input: exit status 2 and exactly one line on stderr.
+TEST_F(ReproCliTest, BadInputGetsOneLineAndExitStatus2) {
+  std::string a = file("a.txt", kBugA);
+  ASSERT_EQ(fixture({"convert", "--to=binary", a, path("a.bin")}).exit_status, 0);
+  std::string bin = read_all(path("a.bin"));
+  ASSERT_GT(bin.size(), 4u);
+  struct Case {
+    std::vector<std::string> args;
+    const char* says;
+  } cases[] = {
+      {{"print", file("cut.bin", bin.substr(0, bin.size() - 1))}, "truncated binary program"},
+      {{"print", file("png.bin", std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16))},
+       "not an mcfuzz program"},
+      {{"print", file("prose.txt", "Hello, this is not a program.\n")}, "not an mcfuzz program"},
+      {{"run", file("typo.txt", "t0 r0 = open(mcf-fixture.0:video[0], O_RDWR)\nt0 iotcl(r0)\n")},
+       "line 2: "},
+      {{"replay", file("cutlog.txt", "==mcfuzz== PROGRAM (2 calls)\nt0 r0 = open(mcf-f")},
+       "truncated crash log"},
+      {{"print", path("does-not-exist.txt")}, "cannot open"},
+      {{"replay", "--bogus", a}, "unknown flag --bogus"},
+      {{"replay", "-x", a}, "unknown flag -x"},
+      {{"print", "--times=3", a}, "--times does not apply to print"},
+      {{"replay", "--times=zero", a}, "--times needs a whole number"},
+      {{"replay", "--mode=fast", a}, "--mode=fast: not deterministic, threads or sequential"},
+      {{"convert", "--to=xml", a, path("x")}, "convert needs --to=text or --to=binary"},
+      {{"frobnicate", a}, "unknown command 'frobnicate'"},
+      {{"print"}, "print takes 1 argument"},
+      {{}, "no command"},
+  };
+  for (const Case& c : cases) {
+    ToolRun r = fixture(c.args);
+    std::string shown = absl::StrJoin(c.args, " ");
+    EXPECT_EQ(r.exit_status, 2) << shown << "\n" << r.err;
+    EXPECT_TRUE(absl::StrContains(r.err, c.says)) << shown << "\n" << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << shown << "\n" << r.err;
+    EXPECT_TRUE(absl::StartsWith(r.err, "mcf-repro-fixture: ")) << r.err;
+  }
+  // --lenient reads the cut binary as a fuzz target would: one call fewer.
+  ToolRun lenient = fixture({"print", "--lenient", path("cut.bin")});
+  EXPECT_EQ(lenient.exit_status, 0) << lenient.err;
+  EXPECT_EQ(lenient.out, "t0 r0 = open(mcf-fixture.0:video[0], O_RDWR)\n");
+}
+
+TEST_F(ReproCliTest, PrintAndConvertAnyFormOfTheShippedCorpus) {
+  std::string entry = std::string(MCF_SOURCE_DIR) + "/corpus/lifetime_fuzzer/unbind_while_streaming.txt";
+  auto parsed = fuzz::program_from_text(read_all(entry));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  std::string canonical = fuzz::program_to_text(*parsed);
+  ToolRun text = tool({"print", entry});
+  ASSERT_EQ(text.exit_status, 0) << text.err;
+  EXPECT_EQ(text.out, canonical);
+  ASSERT_EQ(tool({"convert", "--to=binary", entry, path("e.bin")}).exit_status, 0);
+  EXPECT_EQ(tool({"print", path("e.bin")}).out, canonical);
+  ASSERT_EQ(tool({"convert", "--to=text", path("e.bin"), path("e.txt")}).exit_status, 0);
+  EXPECT_EQ(read_all(path("e.txt")), canonical);
+  // A crash log gives back its PROGRAM block.
+  std::string log = "INFO: Seed: 1\n==mcfuzz== REPORT warning: x\n==mcfuzz== PROGRAM (17 calls)\n" +
+                    canonical + "==mcfuzz== END PROGRAM\n==mcfuzz== SIGNATURE warning-1 warning\n";
+  EXPECT_EQ(tool({"print", file("crash.log", log)}).out, canonical);
+}
+
+TEST_F(ReproCliTest, TopologyPrintsTheMediaCtlDumpOrDot) {
+  ToolRun text = tool({"topology"});
+  ASSERT_EQ(text.exit_status, 0) << text.err;
+  EXPECT_TRUE(absl::StrContains(text.out, "driver          vimc\n")) << text.out;
+  EXPECT_TRUE(absl::StrContains(text.out, "- entity 1: Sensor A (1 pad, 2 links)\n")) << text.out;
+  ToolRun dot = tool({"topology", "--driver=omap3isp", "--dot"});
+  ASSERT_EQ(dot.exit_status, 0) << dot.err;
+  EXPECT_TRUE(absl::StartsWith(dot.out, "digraph board {\n")) << dot.out;
+  EXPECT_TRUE(absl::StrContains(dot.out, "OMAP3 ISP CCDC")) << dot.out;
+  ToolRun bad = tool({"topology", "--driver=nope"});
+  EXPECT_EQ(bad.exit_status, 2);
+  EXPECT_TRUE(absl::StrContains(bad.err, "unknown driver 'nope' (drivers: vimc, omap3isp, mcf-sensor)"))
+      << bad.err;
+}
+
+TEST_F(ReproCliTest, HelpListsEveryCommandAndFlag) {
+  ToolRun r = tool({"--help"});
+  ASSERT_EQ(r.exit_status, 0);
+  for (const char* s : {"print FILE", "convert --to=text|binary IN OUT", "run [--mode=M] FILE",
+                        "replay [--mode=M]", "minimize [--mode=M]", "signature LOG",
+                        "topology [--driver=NAME] [--dot]", "--times=N", "--lenient", "exit status"})
+    EXPECT_TRUE(absl::StrContains(r.out, s)) << s;
+  EXPECT_FALSE(absl::StrContains(r.out, "__run-child")) << "internal";
+}
+
+}  // namespace
+}  // namespace mcf::repro
