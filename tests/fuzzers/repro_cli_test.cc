@@ -4,6 +4,7 @@
 // and minimises real findings; mcf-repro handles the shipped corpus, the
 // topology dump and bad input. Each command runs in its own process.
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -67,6 +68,8 @@ t2 close(r2)
 schedule: t0@1.lock#0 -> t1
 )";
 
+constexpr int kToolTimeoutMs = 120 * 1000;
+
 struct ToolRun {
   int exit_status = -1;  // when it exited
   int term_signal = 0;   // when a signal ended it
@@ -118,8 +121,18 @@ class ReproCliTest : public ::testing::Test {
     posix_spawn_file_actions_destroy(&fa);
     EXPECT_EQ(err_no, 0) << tool;
     if (err_no != 0) return r;
+    // A tool that hangs fails the test instead of the whole ctest run.
     int status = 0;
-    waitpid(pid, &status, 0);
+    for (int waited_ms = 0; waitpid(pid, &status, WNOHANG) == 0; waited_ms += 10) {
+      if (waited_ms > kToolTimeoutMs) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        ADD_FAILURE() << tool << " " << absl::StrJoin(args, " ") << ": no exit in "
+                      << kToolTimeoutMs / 1000 << " s";
+        break;
+      }
+      usleep(10 * 1000);
+    }
     if (WIFEXITED(status)) r.exit_status = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) r.term_signal = WTERMSIG(status);
     r.out = read_all(out);
@@ -191,8 +204,12 @@ TEST_F(ReproCliTest, SignatureIsStableAcrossRunsAndBuildsAndDistinctAcrossFindin
 }
 
 TEST_F(ReproCliTest, UseAfterFreeOfDevmMemory) {
+#if !defined(MCF_FLAVOUR_asan)
+  // Bug C writes into freed memory: only ASan turns that into a finding;
+  // anywhere else it is undefined behaviour (under TSan's allocator it hung).
+  GTEST_SKIP() << "bug C needs AddressSanitizer";
+#else
   ToolRun r = fixture({"run", file("c.txt", kBugC)});
-#if defined(MCF_FLAVOUR_asan)
   ASSERT_TRUE(crashed(r)) << r.out;
   EXPECT_TRUE(absl::StrContains(r.err, "ERROR: AddressSanitizer: heap-use-after-free")) << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, std::string("==mcfuzz== PROGRAM (3 calls)\n") + kBugC));
@@ -202,9 +219,6 @@ TEST_F(ReproCliTest, UseAfterFreeOfDevmMemory) {
                                 " heap-use-after-free in mcf::fixture::fixture_release <- "
                                 "mcf::v4l2_release <- mcf::fput"))
       << in_process;
-#else
-  // Only ASan sees the write into freed memory.
-  EXPECT_EQ(r.exit_status, 0) << r.err;
 #endif
 }
 

@@ -20,8 +20,9 @@
 //   C. use after free of devm memory (R8): the statistics block is
 //      devm_kzalloc'd, so devres frees it right after remove(); release()
 //      of a file that outlived the binding writes into it.
-//      Minimal program: open, unbind, close. Found by ASan only (elsewhere
-//      the write lands in freed memory unnoticed).
+//      Minimal program: open, unbind, close. ASan builds only: elsewhere it
+//      is a write into freed memory that nothing reports (and that can
+//      corrupt the allocator: under TSan the run hung), so it is not run.
 #pragma once
 
 #include "core/kernel/platform.h"
