@@ -10,8 +10,12 @@
 
 namespace mcf {
 namespace {
+// chrdevs_lock. cdev_lookup_get() takes a device reference (a hook point)
+// under it, so it must be a lock the deterministic scheduler sees
+// (SchedMutexGuard): a raw std::mutex held across a scheduling point blocked
+// the OS thread holding the baton (a hang lifetime_fuzzer found).
 struct CdevMap {
-  std::mutex m;  // chrdevs_lock
+  std::mutex m;
   std::map<dev_t, cdev*> by_devt;
 };
 CdevMap& cdev_map() {
@@ -28,7 +32,7 @@ int cdev_device_add(cdev* cd, device* dev) {
   cd->parent = dev;
   {
     CdevMap& map = cdev_map();
-    std::lock_guard<std::mutex> g(map.m);
+    SchedMutexGuard g(map.m, "chrdevs_lock");
     if (!map.by_devt.emplace(cd->dev, cd).second) return -EBUSY;
   }
   hook(HookKind::kPublish, "cdev", cd, dev_name(dev));
@@ -37,7 +41,7 @@ int cdev_device_add(cdev* cd, device* dev) {
   if (ret != 0) {
     cd->live.store(false, std::memory_order_release);
     CdevMap& map = cdev_map();
-    std::lock_guard<std::mutex> g(map.m);
+    SchedMutexGuard g(map.m, "chrdevs_lock");
     map.by_devt.erase(cd->dev);
   }
   return ret;
@@ -48,7 +52,7 @@ void cdev_device_del(cdev* cd, device* dev) {
   cd->live.store(false, std::memory_order_release);
   {
     CdevMap& map = cdev_map();
-    std::lock_guard<std::mutex> g(map.m);
+    SchedMutexGuard g(map.m, "chrdevs_lock");
     auto it = map.by_devt.find(cd->dev);
     if (it != map.by_devt.end() && it->second == cd) map.by_devt.erase(it);
   }
@@ -57,7 +61,7 @@ void cdev_device_del(cdev* cd, device* dev) {
 
 cdev* cdev_lookup_get(dev_t devt) {
   CdevMap& map = cdev_map();
-  std::lock_guard<std::mutex> g(map.m);
+  SchedMutexGuard g(map.m, "chrdevs_lock");
   auto it = map.by_devt.find(devt);
   if (it == map.by_devt.end()) return nullptr;
   // get-unless-zero: the parent may be on its way out (its last put raced
