@@ -137,6 +137,20 @@ constexpr CommandSpec kCommands[] = {
 
 const char* g_name = "mcf-repro";
 
+// `text` as lines of at most 78 columns, each after `indent`.
+std::string wrap(absl::string_view text, absl::string_view indent) {
+  std::string out, line;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    if (!line.empty() && indent.size() + line.size() + 1 + word.size() > 78) {
+      absl::StrAppend(&out, indent, line, "\n");
+      line.clear();
+    }
+    absl::StrAppend(&line, line.empty() ? "" : " ", word);
+  }
+  if (!line.empty()) absl::StrAppend(&out, indent, line, "\n");
+  return out;
+}
+
 std::string usage() {
   std::string u = absl::StrCat(
       "usage: ", g_name, " COMMAND [flags] [args]\n\n",
@@ -145,7 +159,7 @@ std::string usage() {
       "commands:\n");
   for (const CommandSpec& c : kCommands) {
     if (c.help == nullptr) continue;
-    absl::StrAppend(&u, "  ", c.name, " ", c.usage, "\n      ", c.help, "\n");
+    absl::StrAppend(&u, "  ", c.name, " ", c.usage, "\n", wrap(c.help, "      "));
   }
   absl::StrAppend(&u, "\nflags (--name=value; switches take no value):\n");
   for (const FlagSpec& f : kFlags) {
@@ -153,7 +167,7 @@ std::string usage() {
     std::vector<std::string> cmds;
     for (absl::string_view cmd : absl::StrSplit(f.commands, ' '))
       if (!absl::StartsWith(cmd, "__")) cmds.emplace_back(cmd);
-    absl::StrAppend(&u, "  ", name, "  (", absl::StrJoin(cmds, ", "), ")\n      ", f.help, "\n");
+    absl::StrAppend(&u, "  ", name, "  (", absl::StrJoin(cmds, ", "), ")\n", wrap(f.help, "      "));
   }
   absl::StrAppend(&u, "  --help\n      this text\n\n",
                   "exit status: 0 success; 1 the answer is no (replay not N of N, nothing to "

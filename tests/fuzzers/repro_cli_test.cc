@@ -40,7 +40,7 @@ const char kBugB[] =
     "t0 r0 = open(mcf-fixture.0:video[0], O_RDWR)\n"
     "t0 ioctl(r0, VIDIOC_ENUMINPUT, {index=1})\n";
 // Bug C: devm memory used after remove() (ASan only).
-const char kBugC[] =
+[[maybe_unused]] const char kBugC[] =
     "t0 r0 = open(mcf-fixture.0:video[0], O_RDWR)\n"
     "t0 unbind(mcf-fixture.0)\n"
     "t0 close(r0)\n";
