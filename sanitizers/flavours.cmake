@@ -14,6 +14,20 @@
 # the tests use. MCF_FUZZING is ON for those flavours; fuzzers/targets adds
 # -fsanitize=fuzzer to the targets' link line.
 
+# MCF_OSSFUZZ=ON (ci/oss-fuzz/build.sh: OSS-Fuzz, ClusterFuzzLite, the local
+# check ci/check-oss-fuzz-build.sh): no flags from here. The compiler and every
+# flag come from CC/CXX/CFLAGS/CXXFLAGS (CMake reads them at configure time),
+# the engine from MCF_LIB_FUZZING_ENGINE ($LIB_FUZZING_ENGINE, see
+# fuzzers/targets/); MCF_FLAVOUR (asan, ubsan, tsan or coverage, from
+# $SANITIZER) only selects which targets are built.
+option(MCF_OSSFUZZ "OSS-Fuzz style build: compiler and flags from the environment" OFF)
+if(MCF_OSSFUZZ)
+  set(MCF_FUZZING ON)
+  add_compile_definitions(MCF_FLAVOUR_${MCF_FLAVOUR}=1 MCF_FLAVOUR_NAME="${MCF_FLAVOUR}")
+  message(STATUS "mcfuzz flavour: ${MCF_FLAVOUR} (OSS-Fuzz style: ${CMAKE_CXX_FLAGS})")
+  return()
+endif()
+
 set(_mcf_common -g -fno-omit-frame-pointer)
 # unsigned overflow and implicit conversions are well-defined C++ and are used on
 # purpose in encodings and hashes; keep UBSan to undefined behaviour only.
