@@ -355,7 +355,7 @@ on_signal() {
 trap on_signal INT TERM
 
 t_start=$SECONDS
-log "campaign: ${targets[*]} for $seconds s, $jobs workers (${jobs} cores asked), state in $state"
+log "campaign: ${targets[*]} for $seconds s, --jobs $jobs, state in $state"
 for t in "${targets[@]}"; do
   w=$state/work/$t
   mkdir -p "$w/new" "$w/artifacts" "$state/corpus/$t"
@@ -423,10 +423,13 @@ done
 save_state
 
 # ------------------------------------------------------------ summary
+workers=0
+for t in "${targets[@]}"; do ((workers += share[$t])); done
 found=0
 for t in "${targets[@]}"; do ((found += new_findings[$t] + known_findings[$t])); done
 {
-  printf 'batch fuzzing: %s s this run (%s asked), %s workers, state %s\n\n' "$elapsed" "$seconds" "$jobs" "$state"
+  printf 'batch fuzzing: %s s this run (%s asked), %s workers for %s cores asked (one at least per target), state %s\n\n' \
+    "$elapsed" "$seconds" "$workers" "$jobs" "$state"
   printf '%-18s %-4s %4s %9s %6s %6s %6s %11s %4s %5s %8s\n' target pre fork execs exec/s cov ft \
     corpus new known total-s
   for t in "${targets[@]}"; do
@@ -451,8 +454,8 @@ for t in "${targets[@]}"; do ((found += new_findings[$t] + known_findings[$t]));
 } | tee "$state/summary.txt"
 
 {
-  printf '{\n  "seconds": %s, "asked_seconds": %s, "workers": %s, "state_dir": %s,\n  "targets": [\n' \
-    "$elapsed" "$seconds" "$jobs" "$(json_str "$state")"
+  printf '{\n  "seconds": %s, "asked_seconds": %s, "workers": %s, "jobs_asked": %s, "state_dir": %s,\n  "targets": [\n' \
+    "$elapsed" "$seconds" "$workers" "$jobs" "$(json_str "$state")"
   sep=""
   for t in "${targets[@]}"; do
     printf '%s    {"name": %s, "preset": %s, "fork": %s, "execs": %s, "execs_per_sec": %s, "cov": %s, "ft": %s,\n' \

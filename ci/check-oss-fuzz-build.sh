@@ -234,7 +234,8 @@ check_sanitizer() {  # pair target binary engine sanitizer
 callers_of() {  # binary runtime
   objdump -dC --no-show-raw-insn "$1" 2>/dev/null |
     awk -v rt="<__$2" '/^[0-9a-f]+ <.*>:$/ { fn = $0; sub(/^[0-9a-f]+ </, "", fn); sub(/>:$/, "", fn) }
-                       index($0, rt) && /call/ { print fn }' | sort -u | head -3 | paste -sd';'
+                       index($0, rt) && /[[:space:]]callq?[[:space:]]/ { print fn }' |
+    sort -u | head -3 | paste -sd';'
 }
 
 check_common() {  # pair target out engine sanitizer
