@@ -81,6 +81,10 @@ if ! command -v afl-fuzz >/dev/null || [[ ! -f /usr/lib/afl/libAFLDriver.a ]]; t
   fi
 fi
 
+# Sanitizer options are set below for the build and the runs, none inherited
+# (afl-fuzz refuses e.g. LSAN_OPTIONS without symbolize=0).
+unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TSAN_OPTIONS MSAN_OPTIONS
+
 out=$repo_root/build/afl/out
 if ((build)); then
   bash ci/install-deps.sh >/dev/null || die "installing dependencies failed (ci/install-deps.sh)"

@@ -122,6 +122,11 @@ fi
 mkdir -p "$work_root" || die "cannot create $work_root"
 work_root=$(cd "$work_root" && pwd)
 
+# The runtime options are OSS-Fuzz's, set below per run: none inherited (the
+# test command exports its own, and afl-fuzz refuses LSAN_OPTIONS without
+# symbolize=0).
+unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TSAN_OPTIONS MSAN_OPTIONS
+
 afl_seconds=10
 ((quick)) && afl_seconds=3
 symbolizer=$(command -v llvm-symbolizer-14 || true)
