@@ -23,10 +23,11 @@
 #
 # Builds the targets with the asan and tsan presets (as ci/fuzz.sh), then runs
 # each from its persistent corpus DIR/corpus/<t>/ plus the shipped seeds
-# corpus/<t>/ (race_fuzzer also reads the ASan targets' persistent corpora:
-# under TSan only its glue is coverage-instrumented, so it mostly replays and
-# mutates what the ASan targets found; ClusterFuzzLite and OSS-Fuzz run no
-# TSan at all, so this script is where race_fuzzer gets fuzzed), with the
+# corpus/<t>/ (race_fuzzer first replays every input of the ASan targets'
+# persistent corpora under TSan, then fuzzes from them too: under TSan only
+# its glue is coverage-instrumented, so it mostly replays and mutates what the
+# ASan targets found; ClusterFuzzLite and OSS-Fuzz run no TSan at all, so
+# this script is where race_fuzzer gets fuzzed), with the
 # flags of corpus/<t>.options and corpus/<t>.dict. New inputs go to
 # DIR/work/<t>/new/, and are merged back at the end with
 # `-merge=1 -merge_control_file=...` into DIR/corpus/<t>/ (only inputs that
@@ -353,6 +354,32 @@ on_signal() {
   for t in "${!pid_of[@]}"; do kill -TERM -- "-${pid_of[$t]}" 2>/dev/null; done
 }
 trap on_signal INT TERM
+
+# race_fuzzer: a replay pass of the ASan targets' persistent corpora under
+# TSan (real threads) before the campaign. Fork mode would load them too, but
+# it keeps only inputs that add coverage, and under TSan only the glue has
+# any: nearly all of them would never run. A TSan report stops the pass at
+# that input (the artifact is triaged with the campaign's).
+if [[ " ${targets[*]} " == *" race_fuzzer "* ]]; then
+  replay_dirs=()
+  for other in lifetime_fuzzer mc_ioctl_fuzzer v4l2_ioctl_fuzzer; do
+    [[ -d $state/corpus/$other && -n $(ls -A "$state/corpus/$other") ]] && replay_dirs+=("$state/corpus/$other")
+  done
+  if ((${#replay_dirs[@]})); then
+    mkdir -p "$state/work/race_fuzzer/artifacts"
+    n_replay=$(cat <(for d in "${replay_dirs[@]}"; do find "$d" -maxdepth 1 -type f; done) | wc -l)
+    t_replay=$SECONDS
+    args=()
+    while read -r o; do [[ -n $o ]] && args+=("$o"); done < <(options_flags race_fuzzer)
+    for d in "${replay_dirs[@]}"; do
+      timeout -k 10 $((seconds + 60)) "$(bin_of race_fuzzer)" "${args[@]}" -runs=0 \
+        -artifact_prefix="$state/work/race_fuzzer/artifacts/" "$d" \
+        >>"$state/work/race_fuzzer/replay.log" 2>&1 ||
+        log "race_fuzzer: the replay of $d stopped at a finding (triaged after the campaign)"
+    done
+    log "race_fuzzer: replayed $n_replay inputs of the ASan targets' corpora under TSan in $((SECONDS - t_replay)) s"
+  fi
+fi
 
 t_start=$SECONDS
 log "campaign: ${targets[*]} for $seconds s, --jobs $jobs, state in $state"
