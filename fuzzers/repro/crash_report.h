@@ -10,17 +10,21 @@
 //   ==mcfuzz== live objects: device=3 media_device=1 ...
 //   ==mcfuzz== SIGNATURE <id> <text>
 //
-// The SIGNATURE line is computed in-process (signature.h) when it can be:
-// for the model's reports (kind, object and message from report.h, frames
-// from this thread's stack, symbolized through the sanitizer runtime when
-// one is linked) and for AddressSanitizer's memory-access reports (kind from
-// __asan_get_report_description, frames from the death callback's stack).
-// ThreadSanitizer's and UBSan's reports carry what the process cannot see
-// at the point it is told (a race's other stack; the frames UBSan prints
-// after its hook ran), so their signature is computed offline from the log
-// (`mcf-repro signature LOG`, and every replay does); the line says so.
-// The in-process line and the offline one are the same function of the
-// same data, so they agree (tests/fuzzers/repro_cli_test.cc checks it).
+// The SIGNATURE line is computed in-process, from the same data the log
+// shows, by the function the offline tool uses on the log (`mcf-repro
+// signature LOG`), so the two agree (tests/fuzzers/repro_cli_test.cc checks
+// it for each source):
+//   model reports     kind, object and message from report.h, frames from
+//                     this thread's stack;
+//   AddressSanitizer  the report text (__asan_set_error_report_callback);
+//   ThreadSanitizer   kind and every stack from its debugging API
+//                     (__tsan_get_report_*), symbolized at the addresses
+//                     its printer symbolized;
+//   UBSan             kind from the report's message
+//                     (__ubsan_get_current_report_data), frames from this
+//                     thread's stack (UBSan prints the same one after).
+// Anything else (a signal, libFuzzer's own findings) says to compute it
+// offline.
 #pragma once
 
 #include <string>

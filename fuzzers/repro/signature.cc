@@ -267,6 +267,38 @@ std::string short_function(absl::string_view fn) {
 
 std::string asan_report_kind(absl::string_view rest) { return asan_kind(rest); }
 
+std::string ubsan_report_kind(absl::string_view message) { return ubsan_kind(message); }
+
+std::string tsan_report_kind(absl::string_view description) {
+  // tsan_debugging.cpp's description -> tsan_report.cpp's header text, whose
+  // words make the kind (words_kind), as in a log.
+  struct Name {
+    const char* description;
+    const char* header;
+  };
+  static constexpr Name kNames[] = {
+      {"data-race", "data race"},
+      {"data-race-vptr", "data race on vptr (ctor/dtor vs virtual call)"},
+      {"heap-use-after-free", "heap-use-after-free"},
+      {"heap-use-after-free-vptr", "heap-use-after-free (virtual call vs free)"},
+      {"external-race", "race on external object"},
+      {"thread-leak", "thread leak"},
+      {"locked-mutex-destroy", "destroy of a locked mutex"},
+      {"mutex-double-lock", "double lock of a mutex"},
+      {"mutex-invalid-access", "use of an invalid mutex (e.g. uninitialized or destroyed)"},
+      {"mutex-bad-unlock", "unlock of an unlocked mutex (or by a wrong thread)"},
+      {"mutex-bad-read-lock", "read lock of a write locked mutex"},
+      {"mutex-bad-read-unlock", "read unlock of a write locked mutex"},
+      {"signal-unsafe-call", "signal-unsafe call inside of a signal"},
+      {"errno-in-signal-handler", "signal handler spoils errno"},
+      {"lock-order-inversion", "lock-order-inversion (potential deadlock)"},
+      {"mutex-held-in-wrong-context", "mutex held in the wrong context"},
+  };
+  for (const Name& n : kNames)
+    if (description == n.description) return words_kind(n.header);
+  return words_kind(description);
+}
+
 // ------------------------------------------------------------ parsing
 
 std::optional<Finding> parse_finding(absl::string_view log) {

@@ -115,5 +115,11 @@ std::string leaked_types(absl::string_view message);
 // The kind of an AddressSanitizer report from the words after
 // "ERROR: AddressSanitizer: " (or __asan_get_report_description()).
 std::string asan_report_kind(absl::string_view rest);
+// The kind of a ThreadSanitizer report from its debugging API's description
+// ("data-race", "locked-mutex-destroy"): the kind its printed header gives
+// ("data-race", "destroy-of-a-locked-mutex").
+std::string tsan_report_kind(absl::string_view description);
+// The kind of a UBSan report from its message ("signed integer overflow: ...").
+std::string ubsan_report_kind(absl::string_view message);
 
 }  // namespace mcf::repro

@@ -44,10 +44,20 @@ const char kBugB[] =
     "t0 r0 = open(mcf-fixture.0:video[0], O_RDWR)\n"
     "t0 unbind(mcf-fixture.0)\n"
     "t0 close(r0)\n";
-// Every ioctl of the fixture, correctly used.
+// Bug D: undefined behaviour (builds with UBSan checks only).
+[[maybe_unused]] const char kBugD[] =
+    "t0 r0 = open(mcf-fixture.0:video[0], O_RDWR)\n"
+    "t0 ioctl(r0, VIDIOC_ENUM_FMT, {index=40, type=V4L2_BUF_TYPE_VIDEO_CAPTURE})\n";
+// Bug E: a data race (TSan only).
+[[maybe_unused]] const char kBugE[] =
+    "t0 r0 = open(mcf-fixture.0:video[0], O_RDWR)\n"
+    "t0 ioctl(r0, VIDIOC_G_FMT, {type=V4L2_BUF_TYPE_VIDEO_CAPTURE})\n";
+// Every ioctl of the fixture correctly used, but G_FMT (bug E races
+// whatever its argument).
 const char kClean[] =
     "t0 r0 = open(mcf-fixture.0:video[0], O_RDWR)\n"
     "t0 ioctl(r0, VIDIOC_QUERYCAP)\n"
+    "t0 ioctl(r0, VIDIOC_ENUM_FMT, {type=V4L2_BUF_TYPE_VIDEO_CAPTURE})\n"
     "t0 ioctl(r0, VIDIOC_ENUMINPUT)\n"
     "t0 ioctl(r0, VIDIOC_G_INPUT)\n"
     "t0 ioctl(r0, VIDIOC_S_INPUT)\n"
@@ -221,6 +231,41 @@ TEST_F(ReproCliTest, UseAfterFreeOfDevmMemory) {
 }
 #endif  // MCF_FLAVOUR_asan
 
+// UBSan's finding: the signature line is computed in-process as well, and
+// is the one the log gives.
+#if defined(MCF_FLAVOUR_asan) || defined(MCF_FLAVOUR_ubsan)
+TEST_F(ReproCliTest, UndefinedBehaviourGetsItsSignatureInProcess) {
+  ToolRun r = fixture({"run", file("d.txt", kBugD)});
+  ASSERT_TRUE(crashed(r)) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "runtime error: shift exponent 40")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, std::string("==mcfuzz== PROGRAM (2 calls)\n") + kBugD));
+  std::string in_process = signature_line(r.err);
+  EXPECT_EQ(in_process, offline_signature(r.err));
+  EXPECT_TRUE(absl::StrContains(in_process, " ubsan-shift-out-of-bounds in mcf::fixture::fixture_enum_fmt"))
+      << in_process;
+}
+#endif
+
+// ThreadSanitizer's finding: both accesses' frames, in-process, equal to
+// the log's.
+#if defined(MCF_FLAVOUR_tsan)
+TEST_F(ReproCliTest, DataRaceGetsItsSignatureInProcess) {
+  ToolRun r = fixture({"run", file("e.txt", kBugE)});
+  ASSERT_TRUE(crashed(r)) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "WARNING: ThreadSanitizer: data race")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, std::string("==mcfuzz== PROGRAM (2 calls)\n") + kBugE));
+  std::string in_process = signature_line(r.err);
+  EXPECT_EQ(in_process, offline_signature(r.err));
+  EXPECT_TRUE(absl::StartsWith(in_process, "data-race-")) << in_process;
+  // One access in the ioctl, the other in its work item (a lambda inside it).
+  EXPECT_TRUE(absl::StrContains(in_process, " vs ")) << in_process;
+  std::vector<std::string> sides = absl::StrSplit(in_process.substr(in_process.find(" in ")), " vs ");
+  ASSERT_EQ(sides.size(), 2u) << in_process;
+  for (const std::string& side : sides)
+    EXPECT_TRUE(absl::StrContains(side, "mcf::fixture::fixture_g_fmt")) << in_process;
+}
+#endif
+
 TEST_F(ReproCliTest, ReplayHitsTheSignatureNOfNTimesInEachMode) {
   std::string a = file("a.txt", kBugA);
   std::string expected = signature_line(fixture({"run", a}).err);
@@ -268,8 +313,10 @@ TEST_F(ReproCliTest, RunPrintsEachCallsResult) {
   ToolRun r = fixture({"run", "--mode=sequential", file("ok.txt", kClean)});
   ASSERT_EQ(r.exit_status, 0) << r.err;
   // One line per call, results aligned after the longest call.
-  EXPECT_TRUE(absl::StrContains(r.out, "t0 r0 = open(mcf-fixture.0:video[0], O_RDWR) = 0\n")) << r.out;
-  EXPECT_TRUE(absl::StrContains(r.out, "t0 close(r0)" + std::string(32, ' ') + " = 0\n")) << r.out;
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "t0 ioctl(r0, VIDIOC_ENUM_FMT, {type=V4L2_BUF_TYPE_VIDEO_CAPTURE}) = 0\n"))
+      << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "t0 close(r0)" + std::string(53, ' ') + " = 0\n")) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "# no finding; live objects after teardown: none")) << r.out;
   ToolRun e = fixture({"run", "--mode=sequential",
                    file("enodev.txt", "t0 unbind(mcf-fixture.0)\nt0 r0 = open(mcf-fixture.0:video[0], O_RDWR)\n")});

@@ -1,11 +1,12 @@
-// The fixture driver with bugs A, B and C: see fixture_driver.h. Each bug is
-// marked "BUG A/B/C"; everything else follows the lifetime rules as
+// The fixture driver with bugs A to E: see fixture_driver.h. Each bug is
+// marked "BUG A..E"; everything else follows the lifetime rules as
 // tests/support/test_video_driver.cc does.
 #include "tests/repro_fixture/fixture_driver.h"
 
 #include <linux/videodev2.h>
 
 #include <cstdio>
+#include <thread>
 
 #include "core/kernel/refcount.h"
 #include "core/kernel/slab.h"
@@ -23,6 +24,7 @@ namespace {
 struct fixture_stats {
   char pad[64];
   int closes;
+  int g_fmt_calls;  // BUG E
 };
 
 struct fixture_drv : Tracked<fixture_drv> {
@@ -93,8 +95,33 @@ int fixture_s_input(file* filp, void* fh, unsigned i) {
   return 0;
 }
 
+// BUG D: the format table is looked up by a bit mask built from the
+// user's index, unchecked: an index of 32 or more shifts past the type.
+int fixture_enum_fmt(file* filp, void* fh, v4l2_fmtdesc* f) {
+  constexpr unsigned kFormatMask = 1u;  // one format, index 0
+  if ((kFormatMask & (1u << f->index)) == 0) return -EINVAL;
+  f->pixelformat = V4L2_PIX_FMT_GREY;
+  return 0;
+}
+
+// BUG E: the statistics are updated both by a work item (a thread of its
+// own here) and by the ioctl, neither under drv->lock: a data race however
+// the two are timed, as nothing orders them.
+int fixture_g_fmt(file* filp, void* fh, v4l2_format* f) {
+  fixture_stats* stats = file_drv(filp)->stats;
+  std::thread work([stats] { stats->g_fmt_calls++; });
+  stats->g_fmt_calls++;
+  work.join();
+  f->fmt.pix.width = 640;
+  f->fmt.pix.height = 480;
+  f->fmt.pix.pixelformat = V4L2_PIX_FMT_GREY;
+  return 0;
+}
+
 const v4l2_ioctl_ops fixture_ioctl_ops = {
     .vidioc_querycap = fixture_querycap,
+    .vidioc_enum_fmt_vid_cap = fixture_enum_fmt,
+    .vidioc_g_fmt_vid_cap = fixture_g_fmt,
     .vidioc_enum_input = fixture_enum_input,
     .vidioc_g_input = fixture_g_input,
     .vidioc_s_input = fixture_s_input,

@@ -4,8 +4,8 @@
 // fixture tool of this folder: core/ and drivers/ stay correct (DESIGN.md
 // §2); bugs live in bench/ patches or, for the harness's own tests, here.
 //
-//   "mcf-fixture.<id>": one capture node /dev/videoN (QUERYCAP, ENUMINPUT,
-//   G_INPUT, S_INPUT), drv->lock serialising the ioctls, a kref `users`
+//   "mcf-fixture.<id>": one capture node /dev/videoN (QUERYCAP, ENUM_FMT,
+//   G_FMT, ENUMINPUT, G_INPUT, S_INPUT), drv->lock serialising the ioctls, a kref `users`
 //   (the driver's reference from probe to remove, one per open file), and a
 //   devm-allocated statistics block.
 //
@@ -23,6 +23,12 @@
 //      Minimal program: open, unbind, close. ASan builds only: elsewhere it
 //      is a write into freed memory that nothing reports (and that can
 //      corrupt the allocator: under TSan the run hung), so it is not run.
+//   D. undefined behaviour: ENUM_FMT shifts by the user's index unchecked.
+//      Minimal program: open, ENUM_FMT {index=40}. Builds with UBSan
+//      checks (asan, ubsan): elsewhere nothing reports it.
+//   E. data race: G_FMT's statistics are counted by a work item and by
+//      the ioctl without a lock. Minimal program: open, G_FMT. TSan builds
+//      only (nothing else sees a race).
 #pragma once
 
 #include "core/kernel/platform.h"
