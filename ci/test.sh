@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The mcfuzz test command:
 #
-#   bash ci/test.sh [preset...]        (default presets: asan tsan)
+#   bash ci/test.sh [preset[:label]...]   (default: asan ubsan:regressions tsan)
 #
 # Installs missing build dependencies (ci/install-deps.sh), then for each preset
-# configures, builds and runs ctest with the CMake presets of the same name. Every
-# preset runs even when an earlier one failed; the exit status is non-zero if any
-# phase of any preset failed.
+# configures, builds and runs ctest with the CMake presets of the same name. A
+# preset given as preset:label builds only what that ctest label needs and runs
+# only the tests of that label: `ubsan:regressions` replays the regression
+# corpus in the UBSan-alone build (the asan preset already runs every test with
+# the same UBSan checks, next to ASan). Every preset runs even when an earlier
+# one failed; the exit status is non-zero if any phase of any preset failed.
 #
 # The last line printed is ctest's summary line of the last preset
 # ("100% tests passed, 0 tests failed out of N", or the failure equivalent); the
@@ -19,7 +22,7 @@ cd "$repo_root"
 
 presets=("$@")
 if ((${#presets[@]} == 0)); then
-  presets=(asan tsan)
+  presets=(asan ubsan:regressions tsan)
 fi
 
 log() { printf 'ci/test.sh: %s\n' "$*"; }
@@ -58,8 +61,9 @@ export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:symbolize=1${sym_op
 # ctest's label and time summaries and its list of failed tests.
 run_ctest() {
   local preset=$1 rc
+  shift
   set +e
-  ctest --preset "$preset" --no-tests=error 2>&1 | awk '
+  ctest --preset "$preset" --no-tests=error "$@" 2>&1 | awk '
     /^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+/ { held = $0; skip_blank = 1; next }
     skip_blank && /^$/ { skip_blank = 0; next }
     { skip_blank = 0; print; fflush() }
@@ -86,13 +90,32 @@ print_summary() {
 }
 
 last_index=$((${#presets[@]} - 1))
+# What a ctest label needs built (preset:label runs).
+declare -A label_targets=(
+  [regressions]="mcf-repro lifetime_fuzzer race_fuzzer"
+)
+
 for i in "${!presets[@]}"; do
   p=${presets[$i]}
+  preset=${p%%:*}
+  label=""
+  [[ $p == *:* ]] && label=${p#*:}
+  build_args=()
+  ctest_args=()
+  if [[ -n $label ]]; then
+    [[ -n ${label_targets[$label]:-} ]] || { log "unknown label '$label' in '$p' (known: ${!label_targets[*]})"; exit 2; }
+    # Only the targets this flavour has (race_fuzzer is TSan's, the others not).
+    for tgt in ${label_targets[$label]}; do
+      case $tgt:$preset in race_fuzzer:tsan | lifetime_fuzzer:asan | lifetime_fuzzer:ubsan | mcf-repro:*) build_args+=("$tgt") ;; esac
+    done
+    build_args=(--target "${build_args[@]}")
+    ctest_args=(-L "$label")
+  fi
   is_last=$((i == last_index))
   log "=== preset $p ==="
 
   t=$EPOCHREALTIME
-  if ! cmake --preset "$p"; then
+  if ! cmake --preset "$preset"; then
     result[$p]="configure FAILED"
     timing[$p]="configure $(elapsed "$t") s"
     failed+=("$p")
@@ -103,7 +126,7 @@ for i in "${!presets[@]}"; do
   log "preset $p: phase configure: $t_conf s"
 
   t=$EPOCHREALTIME
-  if ! cmake --build --preset "$p"; then
+  if ! cmake --build --preset "$preset" "${build_args[@]}"; then
     result[$p]="build FAILED"
     timing[$p]="configure $t_conf s, build $(elapsed "$t") s"
     failed+=("$p")
@@ -119,10 +142,10 @@ for i in "${!presets[@]}"; do
     print_summary
     summary_printed=1
     log "preset $p: phase ctest (its time is ctest's 'Total Test time' below)"
-    run_ctest "$p" || failed+=("$p")
+    run_ctest "$preset" "${ctest_args[@]}" || failed+=("$p")
   else
     t=$EPOCHREALTIME
-    if run_ctest "$p"; then
+    if run_ctest "$preset" "${ctest_args[@]}"; then
       result[$p]="passed"
     else
       result[$p]="ctest FAILED"
