@@ -40,9 +40,9 @@ bash ci/install-deps.sh
 log "phase deps: $(elapsed "$t") s"
 
 # Sanitizer runtime options. Anything already in the environment is appended last,
-# so a caller's own settings win. Options built into the targets (suppressions,
-# defaults from sanitizers/) are parsed before these and stay in force unless
-# overridden here.
+# so a caller's own settings win. Options built into the targets
+# (fuzzers/repro/sanitizer_options.h) are parsed before these and stay in force
+# unless overridden here.
 symbolizer=/usr/bin/llvm-symbolizer-14
 sym_opt=""
 if [[ -x "$symbolizer" ]]; then

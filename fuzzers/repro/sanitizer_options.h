@@ -12,6 +12,12 @@
 //   UBSan: halt, with a stack (the crash signature needs frames).
 // Symbolisation is the runtimes' default (symbolize=1, llvm-symbolizer from
 // PATH or *SAN_SYMBOLIZER_PATH): signatures are made of function names.
+// Suppressions: none. Every report the fuzzers made so far was a real bug of
+// the model, fixed, with a regression entry (corpus/regressions/); the one
+// report that is the harness's and not the model's (TSan's signal-unsafe
+// call above) is turned off by its option. A suppression that ever becomes
+// unavoidable goes into sanitizers/<tool>.supp, one reason per entry, named
+// here by suppressions=.
 #pragma once
 
 // The runtimes call these before they are initialised: no instrumentation
