@@ -21,6 +21,7 @@ packages=(
   git
   zip                 # seed corpus zips
   python3
+  python3-matplotlib  # bench/: the plot of bench/analyze.py (Debian's /usr/bin/python3)
 )
 
 missing=()

@@ -2,6 +2,9 @@
 #include "fuzzers/targets/target.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
 #include <string>
 
 #include "fuzzers/mutate/mutate_bytes.h"
@@ -23,6 +26,56 @@ Program g_current;
 // Frames in core/ and drivers/ make the signature.
 const repro::SignatureOptions kSignatureOptions;
 
+// The switches of target.h, read once by target_initialize().
+bool g_byte_mutator = false;
+std::optional<ExecMode> g_mode_override;
+
+// MCF_EXEC_STATS=1: totals over the process, printed at exit (bench/
+// throughput.py reads them next to libFuzzer's final stats). Written by the
+// fuzzing thread only.
+struct ExecTotals {
+  unsigned long long programs = 0;
+  unsigned long long sched_points = 0;
+  unsigned long long preemptions = 0;
+};
+ExecTotals g_totals;
+bool g_exec_stats = false;
+
+void print_exec_stats() {
+  std::fprintf(stderr, "==mcfuzz== EXEC-STATS programs=%llu sched_points=%llu preemptions=%llu\n",
+               g_totals.programs, g_totals.sched_points, g_totals.preemptions);
+}
+
+[[noreturn]] void bad_switch(const char* name, const char* value, const char* allowed) {
+  std::fprintf(stderr, "%s=%s: not one of %s\n", name, value, allowed);
+  std::exit(2);
+}
+
+void read_switches() {
+  if (const char* m = std::getenv("MCF_MUTATOR"); m != nullptr && *m != '\0') {
+    if (std::strcmp(m, "bytes") == 0) {
+      g_byte_mutator = true;
+    } else if (std::strcmp(m, "structure") != 0) {
+      bad_switch("MCF_MUTATOR", m, "structure, bytes");
+    }
+  }
+  if (const char* m = std::getenv("MCF_EXEC_MODE"); m != nullptr && *m != '\0') {
+    if (std::strcmp(m, "threads") == 0) {
+      g_mode_override = ExecMode::kThreads;
+    } else if (std::strcmp(m, "deterministic") == 0) {
+      g_mode_override = ExecMode::kDeterministic;
+    } else if (std::strcmp(m, "sequential") == 0) {
+      g_mode_override = ExecMode::kSequential;
+    } else {
+      bad_switch("MCF_EXEC_MODE", m, "threads, deterministic, sequential");
+    }
+  }
+  if (const char* m = std::getenv("MCF_EXEC_STATS"); m != nullptr && std::strcmp(m, "1") == 0) {
+    g_exec_stats = true;
+    std::atexit(print_exec_stats);
+  }
+}
+
 MutateOptions mutate_options(const TargetSpec& spec) {
   MutateOptions o;
   o.call_kinds = spec.call_kinds;
@@ -34,13 +87,16 @@ MutateOptions mutate_options(const TargetSpec& spec) {
 
 ExecOptions exec_options(const TargetSpec& spec) {
   ExecOptions o;
-  o.mode = spec.mode;
+  o.mode = g_mode_override.value_or(spec.mode);
   return o;
 }
 
 }  // namespace
 
-void target_initialize(const TargetSpec& spec) { repro::crash_report_install(kSignatureOptions); }
+void target_initialize(const TargetSpec& spec) {
+  read_switches();
+  repro::crash_report_install(kSignatureOptions);
+}
 
 int target_run_input(const TargetSpec& spec, const uint8_t* data, size_t size) {
   if (looks_like_text(data, size)) {
@@ -55,19 +111,26 @@ int target_run_input(const TargetSpec& spec, const uint8_t* data, size_t size) {
     g_current = program_from_binary(data, size);
   }
   repro::crash_report_set_program(&g_current);
-  execute(g_current, exec_options(spec));
+  ExecResult r = execute(g_current, exec_options(spec));
+  if (g_exec_stats) {
+    g_totals.programs++;
+    g_totals.sched_points += r.sched_points;
+    g_totals.preemptions += static_cast<unsigned long long>(r.sched_preemptions);
+  }
   repro::crash_report_set_program(nullptr);
   return 0;
 }
 
 size_t target_mutate(const TargetSpec& spec, uint8_t* data, size_t size, size_t max_size,
                      unsigned seed) {
+  if (g_byte_mutator) return LLVMFuzzerMutate(data, size, max_size);
   return mutate_bytes(data, size, max_size, seed, mutate_options(spec));
 }
 
 size_t target_crossover(const TargetSpec& spec, const uint8_t* data1, size_t size1,
                         const uint8_t* data2, size_t size2, uint8_t* out, size_t max_out_size,
                         unsigned seed) {
+  if (g_byte_mutator) return 0;  // declined: libFuzzer picks another mutation
   return crossover_bytes(data1, size1, data2, size2, out, max_out_size, seed,
                          mutate_options(spec));
 }

@@ -10,6 +10,23 @@
 //   LLVMFuzzerCustomMutator   fuzzers/mutate on the decoded program, raw
 //   LLVMFuzzerCustomCrossOver argument bytes through LLVMFuzzerMutate.
 //
+// Two environment switches, read once at start-up, make the baselines of the
+// bug-finding benchmark (bench/README.md) out of the same binary:
+//   MCF_MUTATOR=bytes         LLVMFuzzerCustomMutator hands the whole input to
+//                             LLVMFuzzerMutate (libFuzzer's own byte
+//                             mutations, its CrossOver included) and
+//                             LLVMFuzzerCustomCrossOver declines (returns 0),
+//                             since libFuzzer always calls the custom hooks
+//                             when they are defined. Default: structure.
+//   MCF_EXEC_MODE=threads|deterministic|sequential
+//                             runs every input in that executor mode instead
+//                             of the target's own (e.g. lifetime_fuzzer on
+//                             real threads). Default: the target's.
+//   MCF_EXEC_STATS=1          at exit, one line on stderr: "==mcfuzz==
+//                             EXEC-STATS programs=N sched_points=N
+//                             preemptions=N" (totals over the process).
+// A value outside these is a one-line error on stderr and exit status 2.
+//
 // On any finding (a model report, or a sanitizer's) the target prints, after
 // the report, the program in text form between "==mcfuzz== PROGRAM" and
 // "==mcfuzz== END PROGRAM", and the threads' positions.
