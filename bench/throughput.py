@@ -121,7 +121,8 @@ def main(argv):
              "| preset | target | execs | execs/s | / empty_fuzzer | sched points/program | "
              "sched points/s |", "|---|---|---|---|---|---|---|"]
     for r in rows:
-        ratio = f"{r['ratio_to_empty']:.4f}" if r.get("ratio_to_empty") else ""
+        ratio = (f"{r['ratio_to_empty']:.2g} (1/{1 / r['ratio_to_empty']:.0f})"
+                 if r.get("ratio_to_empty") else "")
         ppp = f"{r['sched_points_per_program']:.0f}" if r.get("sched_points") else ""
         pps = f"{r['sched_points_per_s']:.0f}" if r.get("sched_points") else ""
         lines.append(f"| {r['preset']} | {r['label']} | {r.get('execs')} | "
