@@ -27,7 +27,7 @@ CdevMap& cdev_map() {
 void cdev_init(cdev* cd, const file_operations* fops) { cd->ops = fops; }
 
 int cdev_device_add(cdev* cd, device* dev) {
-  if (should_fail("cdev_add")) return -ENOMEM;
+  if (int err = fault_point("cdev_add", dev->name, -ENOMEM)) return err;
   cd->dev = dev->devt;
   cd->parent = dev;
   {

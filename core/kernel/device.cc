@@ -79,7 +79,7 @@ void put_device(device* dev) {
 
 int device_add(device* dev) {
   if (dev->name.empty()) return -EINVAL;
-  if (should_fail("device_add")) return -ENOMEM;
+  if (int err = fault_point("device_add", dev->name, -ENOMEM)) return err;
   get_device(dev->parent);  // a child pins its parent until device_del
   if (dev->devt != 0) {
     int ret = devtmpfs_create_node(dev_name(dev), dev->devt,
@@ -223,7 +223,7 @@ device_driver* bus_find_driver_by_name(bus_type* bus, const char* name) {
 }
 
 int devm_add_action(device* dev, void (*action)(device*, void*), void* data, const char* name) {
-  if (should_fail("devres_alloc")) return -ENOMEM;
+  if (int err = fault_point("devres_alloc", name != nullptr ? name : "", -ENOMEM)) return err;
   SpinGuard g(&dev->devres_lock);
   dev->devres.push_back(devres_node{action, data, name});
   return 0;

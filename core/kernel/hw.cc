@@ -94,7 +94,8 @@ int request_irq(unsigned irq, irq_handler_t handler, unsigned long flags, const 
                 void* dev_id) {
   std::shared_ptr<irq_desc> desc = irq_to_desc(irq);
   if (desc == nullptr || handler == nullptr) return -EINVAL;
-  if (should_fail("request_irq")) return -ENOMEM;
+  // Upstream: the irqaction allocation.
+  if (int err = fault_point("request_irq", name != nullptr ? name : "", -ENOMEM)) return err;
   SchedMutexGuard g(desc->run, "irq_desc.run");
   if (desc->handler != nullptr) return -EBUSY;
   desc->handler = handler;

@@ -158,7 +158,7 @@ int media_device_register_entity(media_device* mdev, media_entity* entity) {
   // registration and unregistration of one entity (v4l2_async's list_lock,
   // or the driver).
   if (entity->registered) return -EBUSY;
-  if (should_fail("media_device_register_entity")) return -ENOMEM;
+  if (int err = fault_point("media_device_register_entity", entity->name, -ENOMEM)) return err;
   media_device* previous = entity->graph_obj.mdev;
   // R3: the registration's references, on the entity and on the device.
   media_entity_get(entity);

@@ -315,6 +315,12 @@ int media_pipeline_start(media_entity* entity, media_pipeline* pipe) {
   {
     MutexGuard g(&mdev->graph_mutex);
     if (!entity->registered) return -ENODEV;
+    // Upstream's first start of a pipeline allocates its graph walk
+    // (media_graph_walk_init() in __media_pipeline_start), and fails with
+    // -ENOMEM before touching any entity.
+    if (pipe->start_count == 0) {
+      if (int err = fault_point("media_graph_walk_init", entity->name, -ENOMEM)) return err;
+    }
     media_graph_walk_start(&graph, entity);
     while (media_entity* e = media_graph_walk_next(&graph)) {
       if (e->stream_count > 0 && e->pipe != pipe) {

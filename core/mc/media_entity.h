@@ -181,7 +181,8 @@ void media_graph_walk_cleanup(media_graph* graph);  // puts the references
 // (stream_count, pipe) and validates the enabled links at each sink, so that
 // SETUP_LINK refuses changes while streaming (-EBUSY). -EPIPE (or the
 // driver's code) when a link_validate refuses, -ENOLINK when a MUST_CONNECT
-// pad has no enabled link, -EBUSY when an entity is in another pipeline.
+// pad has no enabled link, -EBUSY when an entity is in another pipeline,
+// -ENOMEM at a pipeline's first start (failure point "media_graph_walk_init").
 int media_pipeline_start(media_entity* entity, media_pipeline* pipe);
 void media_pipeline_stop(media_entity* entity);
 bool media_entity_is_streaming(const media_entity* entity);  // caller holds graph_mutex

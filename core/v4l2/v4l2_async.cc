@@ -197,7 +197,7 @@ void v4l2_async_nf_cleanup(v4l2_async_notifier* notifier) {
 
 int v4l2_async_register_subdev(v4l2_subdev* sd) {
   // Upstream allocates the sub-device's endpoint list entry here.
-  if (should_fail("v4l2_async_register")) return -ENOMEM;
+  if (int err = fault_point("v4l2_async_register", sd->name, -ENOMEM)) return err;
   MutexGuard g(&list_lock());
   if (sd->async_registered) return -EBUSY;
   if (sd->async_match.empty()) sd->async_match = sd->dev != nullptr ? dev_name(sd->dev) : sd->name;

@@ -221,7 +221,7 @@ int vimc_ent_sd_register(vimc_ent_device* ved, v4l2_subdev* sd, vimc_device* vim
 }
 
 int vimc_frame_alloc(std::vector<uint8_t>* frame, size_t size) {
-  if (should_fail("vmalloc")) return -ENOMEM;
+  if (int err = fault_point("vmalloc", "vimc frame", -ENOMEM)) return err;
   frame->assign(size, 0);
   return 0;
 }

@@ -166,7 +166,7 @@ void exec_call(ExecInput& in, size_t index) {
   const Call& c = in.prog.calls[index];
   CallResult& r = in.results[index];
   {
-    FailNthScope fail(c.fail_nth);
+    FailNthScope fail(c.fail_nth, in.opts.record_fault_points ? &r.fault_points : nullptr);
     r.ret = run(in, index);
     r.fault_site = fail.failed_site();
   }

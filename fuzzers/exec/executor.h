@@ -61,6 +61,7 @@
 
 #include "core/kernel/hooks.h"
 #include "drivers/driver_table.h"
+#include "fuzzers/exec/fail_nth.h"
 #include "fuzzers/prog/prog.h"
 
 namespace mcf::fuzz {
@@ -87,6 +88,9 @@ struct ExecOptions {
   // Deterministic mode: keep the scheduler's trace of the input in
   // ExecResult::trace (also printable with exec_last_trace()).
   bool keep_trace = false;
+  // Every failure point each call reaches, in CallResult::fault_points
+  // (for mcf-repro faults; fail_nth works without it).
+  bool record_fault_points = false;
   // Watchdog: no call finishing for this long is a kHang report (<= 0: off).
   int hang_timeout_ms = 60000;
 };
@@ -102,6 +106,9 @@ struct CallResult {
   CallStatus status = CallStatus::kNotRun;
   long ret = 0;                      // >= 0, or -errno
   const char* fault_site = nullptr;  // fail_nth: the failure point that failed
+  // ExecOptions::record_fault_points: every failure point the call reached,
+  // in order; fail_nth = n aims at fault_points[n - 1].
+  std::vector<FaultPointSeen> fault_points;
   int err() const { return ret < 0 ? static_cast<int>(-ret) : 0; }
 };
 

@@ -11,7 +11,7 @@
 #include <map>
 #include <thread>
 
-#include "core/kernel/fault.h"
+#include "tests/support/fail_at.h"
 #include "core/kernel/live_objects.h"
 #include "tests/drivers/omap3isp_test_util.h"
 #include "tests/support/hook_recorder.h"
@@ -369,25 +369,7 @@ TEST_F(Omap3ispLifetimeTest, ReprobeCycles) {
 
 // --- Error paths (fail_nth).
 
-class FailNth : public FaultInjector {
- public:
-  explicit FailNth(int n) : n_(n) { set_fault_injector(this); }
-  ~FailNth() override { set_fault_injector(nullptr); }
-  bool should_fail(const char* site) override {
-    if (!armed_ || seen_++ != n_) return false;
-    failed_site_ = site;
-    return true;
-  }
-  void arm(bool on) { armed_ = on; }
-  bool fired() const { return !failed_site_.empty(); }
-  const std::string& site() const { return failed_site_; }
-
- private:
-  const int n_;
-  bool armed_ = false;
-  int seen_ = 0;
-  std::string failed_site_;
-};
+using ::mcf::testing::FailAt;
 
 // The ISP's probe (with the sensor there, so binding and complete() are part
 // of it) failing at each failure point: nothing left behind, the sensor
@@ -398,7 +380,7 @@ TEST_F(Omap3ispLifetimeTest, IspProbeFailingAtEveryPointUnwindsCleanly) {
   for (int n = 0;; ++n) {
     SCOPED_TRACE(n);
     ASSERT_LT(n, 400);
-    FailNth inject(n);
+    FailAt inject(n);
     inject.arm(true);
     isp_pdev_ = omap3isp_device_add(0);
     inject.arm(false);
@@ -432,7 +414,7 @@ TEST_F(Omap3ispLifetimeTest, SensorProbeFailingAtEveryPointUnwindsCleanly) {
   for (int n = 0;; ++n) {
     SCOPED_TRACE(n);
     ASSERT_LT(n, 200);
-    FailNth inject(n);
+    FailAt inject(n);
     inject.arm(true);
     sensor_pdev_ = mcf_sensor_device_add(0);
     inject.arm(false);

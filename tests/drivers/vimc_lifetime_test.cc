@@ -9,7 +9,7 @@
 #include <map>
 #include <thread>
 
-#include "core/kernel/fault.h"
+#include "tests/support/fail_at.h"
 #include "core/kernel/hw.h"
 #include "tests/drivers/vimc_test_util.h"
 #include "tests/support/hook_recorder.h"
@@ -207,26 +207,7 @@ TEST_F(VimcLifetimeTest, SeveralInstancesComeAndGoIndependently) {
   EXPECT_EQ(user_ioctl(proc_, other_media, MEDIA_IOC_DEVICE_INFO, &info, kArg), -EIO);
 }
 
-// Fails the n-th failure point (0-based) reached while armed.
-class FailNth : public FaultInjector {
- public:
-  explicit FailNth(int n) : n_(n) { set_fault_injector(this); }
-  ~FailNth() override { set_fault_injector(nullptr); }
-  bool should_fail(const char* site) override {
-    if (!armed_ || seen_++ != n_) return false;
-    site_ = site;
-    return true;
-  }
-  void arm(bool on) { armed_ = on; }
-  bool fired() const { return !site_.empty(); }
-  const std::string& site() const { return site_; }
-
- private:
-  const int n_;
-  bool armed_ = false;  // single-threaded use
-  int seen_ = 0;
-  std::string site_;
-};
+using ::mcf::testing::FailAt;
 
 TEST_F(VimcLifetimeTest, ProbeFailingAtEveryPointUnwindsCleanly) {
   remove_device();
@@ -235,7 +216,7 @@ TEST_F(VimcLifetimeTest, ProbeFailingAtEveryPointUnwindsCleanly) {
   for (int n = 0;; ++n) {
     SCOPED_TRACE(n);
     ASSERT_LT(n, 1000) << "probe never ran out of failure points";
-    FailNth inject(n);
+    FailAt inject(n);
     inject.arm(true);
     platform_device* pdev = vimc_device_add(0);
     inject.arm(false);

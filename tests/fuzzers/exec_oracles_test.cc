@@ -110,21 +110,51 @@ INSTANTIATE_TEST_SUITE_P(Modes, ExecFailNthTest,
                            return info.param == ExecMode::kThreads ? "Threads" : "Sequential";
                          });
 
+// A failure point of kind `kind`; true when it was made to fail.
+bool reach(const char* kind) { return fault_point(kind, "thing", -EBUSY) != 0; }
+
 TEST(ExecFailNthScopeTest, OnlyTheNthPointOnlyOnTheArmedThread) {
   fuzz::fail_nth_install();
   {
     fuzz::FailNthScope scope(3);
-    EXPECT_FALSE(should_fail("a"));
-    EXPECT_FALSE(should_fail("b"));
+    EXPECT_FALSE(reach("a"));
+    EXPECT_FALSE(reach("b"));
     bool other = true;
-    std::thread([&] { other = should_fail("other thread"); }).join();
+    std::thread([&] { other = reach("other thread"); }).join();
     EXPECT_FALSE(other);
-    EXPECT_TRUE(should_fail("c"));
+    EXPECT_EQ(fault_point("c", "thing", -EBUSY), -EBUSY) << "the point's own errno";
     EXPECT_STREQ(scope.failed_site(), "c");
-    EXPECT_FALSE(should_fail("d"));
+    EXPECT_FALSE(reach("d"));
     EXPECT_EQ(scope.points_reached(), 4u);
   }
-  EXPECT_FALSE(should_fail("outside"));
+  EXPECT_FALSE(reach("outside"));
+  set_fault_injector(nullptr);
+}
+
+TEST(ExecFailNthScopeTest, RecordListsEveryPointInOrderWithTheOneThatFailed) {
+  fuzz::fail_nth_install();
+  std::vector<fuzz::FaultPointSeen> seen;
+  {
+    fuzz::FailNthScope scope(2, &seen);
+    EXPECT_EQ(fault_point("kzalloc", "v4l2_fh", -ENOMEM), 0);
+    EXPECT_EQ(fault_point("device_add", "video2", -ENOMEM), -ENOMEM);
+    EXPECT_EQ(fault_point("request_irq", "", -ENOMEM), 0);
+  }
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(fuzz::fault_point_text(seen[0]), "kzalloc v4l2_fh -ENOMEM");
+  EXPECT_EQ(fuzz::fault_point_text(seen[1]), "device_add video2 -ENOMEM");
+  EXPECT_EQ(fuzz::fault_point_text(seen[2]), "request_irq -ENOMEM");
+  EXPECT_FALSE(seen[0].failed);
+  EXPECT_TRUE(seen[1].failed);
+  EXPECT_FALSE(seen[2].failed);
+  // Recording alone (fail_nth 0) fails nothing.
+  seen.clear();
+  {
+    fuzz::FailNthScope scope(0, &seen);
+    EXPECT_EQ(fault_point("kzalloc", "file", -ENOMEM), 0);
+  }
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_FALSE(seen[0].failed);
   set_fault_injector(nullptr);
 }
 

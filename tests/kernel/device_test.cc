@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "core/kernel/devtmpfs.h"
-#include "core/kernel/fault.h"
 #include "core/kernel/lock.h"
 #include "core/kernel/platform.h"
+#include "tests/support/fail_at.h"
 #include "tests/support/live_objects_check.h"
 
 namespace mcf {
@@ -348,29 +348,16 @@ TEST_F(DeviceTest, DevmKzallocIsFreedAtUnbind) {
 
 // --- Failure points ---------------------------------------------------------------
 
-class FailSite : public FaultInjector {
- public:
-  explicit FailSite(const char* site) : site_(site) { set_fault_injector(this); }
-  ~FailSite() override { set_fault_injector(nullptr); }
-  bool should_fail(const char* site) override {
-    bool fail = std::strcmp(site, site_) == 0;
-    hits += fail;
-    return fail;
-  }
-  int hits = 0;
-
- private:
-  const char* site_;
-};
+using ::mcf::testing::FailKind;
 
 TEST_F(DeviceTest, DeviceAddFailurePoint) {
   test_device parent("fp_parent");
   test_device t("fp_child", &bus);
   t.dev.parent = &parent.dev;
   {
-    FailSite fail("device_add");
+    FailKind fail("device_add");
     EXPECT_EQ(device_add(&t.dev), -ENOMEM);
-    EXPECT_EQ(fail.hits, 1);
+    EXPECT_EQ(fail.hits.load(), 1);
   }
   EXPECT_EQ(kref_read(&parent.dev.kobj), 1u);
   EXPECT_EQ(bus_find_device_by_name(&bus, "fp_child"), nullptr);
@@ -381,11 +368,11 @@ TEST_F(DeviceTest, DeviceAddFailurePoint) {
 TEST_F(DeviceTest, DevmKzallocFailurePoints) {
   test_device t("fp_devm");
   {
-    FailSite fail("kzalloc");
+    FailKind fail("kzalloc");
     EXPECT_EQ(devm_kzalloc<devm_thing>(&t.dev), nullptr);
   }
   {
-    FailSite fail("devres_alloc");
+    FailKind fail("devres_alloc");
     EXPECT_EQ(devm_kzalloc<devm_thing>(&t.dev), nullptr);  // and the allocation is undone
     EXPECT_EQ(live_objects_count("devm_thing"), 0);
   }

@@ -16,11 +16,11 @@
 #include "core/fs/char_dev.h"
 #include "core/fs/file.h"
 #include "core/kernel/devtmpfs.h"
-#include "core/kernel/fault.h"
 #include "core/kernel/hooks.h"
 #include "core/kernel/kerrno.h"
 #include "core/kernel/live_objects.h"
 #include "core/kernel/lock.h"
+#include "tests/support/fail_at.h"
 #include "tests/support/hook_recorder.h"
 #include "tests/support/live_objects_check.h"
 #include "tests/support/test_chardev.h"
@@ -613,15 +613,13 @@ TEST_F(FileTest, LiveObjectsReturnToZeroAfterTeardown) {
 TEST_F(FileTest, OpenFailurePoints) {
   test_chardev* tc = make("ftest_fail");
   ASSERT_NE(tc, nullptr);
-  class FailKzalloc : public FaultInjector {
-   public:
-    bool should_fail(const char* site) override { return std::string(site) == "kzalloc"; }
-  } inject;
   {
     process p;
-    set_fault_injector(&inject);
-    int fd = p.open("/dev/ftest_fail", O_RDWR_);
-    set_fault_injector(nullptr);
+    int fd;
+    {
+      ::mcf::testing::FailKind inject("kzalloc");
+      fd = p.open("/dev/ftest_fail", O_RDWR_);
+    }
     EXPECT_EQ(fd, -ENOMEM);
     EXPECT_EQ(tc->opens.load(), 0);
     EXPECT_EQ(kref_read(&tc->dev.kobj), 1u);  // the pin was dropped

@@ -13,12 +13,12 @@
 #include <thread>
 
 #include "core/kernel/device.h"
-#include "core/kernel/fault.h"
 #include "core/kernel/hooks.h"
 #include "core/kernel/lock.h"
 #include "core/kernel/platform.h"
 #include "core/kernel/slab.h"
 #include "core/kernel/task.h"
+#include "tests/support/fail_at.h"
 #include "tests/support/hook_recorder.h"
 #include "tests/support/live_objects_check.h"
 
@@ -304,13 +304,12 @@ TEST_F(HwTest, DevmIrqIsFreedAtUnbind) {
 
 TEST_F(HwTest, RequestIrqFailurePoint) {
   platform_driver drv{.probe = devm_irq_probe};
-  class FailRequestIrq : public FaultInjector {
-   public:
-    bool should_fail(const char* site) override { return std::string(site) == "request_irq"; }
-  } inject;
-  set_fault_injector(&inject);
-  platform_device* pdev = bind_unbound("hwtest_fail", &drv);
-  set_fault_injector(nullptr);
+  platform_device* pdev;
+  {
+    ::mcf::testing::FailKind inject("request_irq");
+    pdev = bind_unbound("hwtest_fail", &drv);
+    EXPECT_EQ(inject.hits.load(), 1);
+  }
   ASSERT_NE(pdev, nullptr);
   EXPECT_EQ(pdev->dev.driver, nullptr);  // probe failed with -ENOMEM
   EXPECT_FALSE(pdev->hw->live.load());   // and the hardware is off again

@@ -16,33 +16,13 @@
 #include <string>
 
 #include "core/kernel/devtmpfs.h"
-#include "core/kernel/fault.h"
+#include "tests/support/fail_at.h"
 #include "tests/mc/mc_test_util.h"
 
 namespace mcf::mctest {
 namespace {
 
-// Fails the n-th failure point (0-based) reached while armed.
-class FailNth : public FaultInjector {
- public:
-  explicit FailNth(int n) : n_(n) { set_fault_injector(this); }
-  ~FailNth() override { set_fault_injector(nullptr); }
-  bool should_fail(const char* site) override {
-    if (!armed_) return false;
-    if (seen_++ != n_) return false;
-    failed_site_ = site;
-    return true;
-  }
-  void arm(bool on) { armed_ = on; }
-  bool fired() const { return !failed_site_.empty(); }
-  const std::string& site() const { return failed_site_; }
-
- private:
-  const int n_;
-  bool armed_ = false;  // single-threaded use
-  int seen_ = 0;
-  std::string failed_site_;
-};
+using ::mcf::testing::FailAt;
 
 bool devtmpfs_list_has_no_media() {
   for (const std::string& path : devtmpfs_list())
@@ -68,7 +48,7 @@ TEST_F(McFaultTest, ProbeFailingAtEveryPointUnwindsCleanly) {
   for (;; ++n) {
     SCOPED_TRACE(n);
     ASSERT_LT(n, 200) << "probe never ran out of failure points";
-    FailNth inject(n);
+    FailAt inject(n);
     inject.arm(true);
     platform_device* pdev = ::mcf::testing::test_media_device_add(0);
     inject.arm(false);

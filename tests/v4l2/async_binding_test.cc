@@ -7,13 +7,15 @@
 
 #include <cstdio>
 
-#include "core/kernel/fault.h"
+#include "tests/support/fail_at.h"
 #include "tests/v4l2/subdev_test_util.h"
 
 namespace mcf::v4l2test {
 namespace {
 
 using AsyncBindingTest = SensorBridgeTest;
+using ::mcf::testing::FailAt;
+using ::mcf::testing::FailKind;
 
 TEST_F(AsyncBindingTest, SensorFirstThenBridge) {
   add_sensor();
@@ -297,27 +299,21 @@ TEST_F(AsyncBindingTest, NotifierAddMatchRules) {
 // A bridge whose complete() fails makes the sensor's registration fail; the
 // sensor's probe unwinds and nothing is left bound.
 TEST_F(AsyncBindingTest, FailingAsyncRegistrationUnwinds) {
-  class FailSite : public FaultInjector {
-   public:
-    explicit FailSite(const char* site) : site_(site) {}
-    bool should_fail(const char* site) override { return std::strcmp(site, site_) == 0; }
-    const char* site_;
-  };
   add_bridge();
-  FailSite fail("v4l2_async_register");
-  set_fault_injector(&fail);
-  sensor_pdev_ = testing::test_sensor_add(0);
-  set_fault_injector(nullptr);
+  {
+    FailKind fail("v4l2_async_register");
+    sensor_pdev_ = testing::test_sensor_add(0);
+  }
   ASSERT_NE(sensor_pdev_, nullptr);
   EXPECT_EQ(sensor(), nullptr);  // probe failed
   EXPECT_EQ(live_objects_count("test_sensor"), 0);
   EXPECT_EQ(bridge()->bound_calls.load(), 0);
   // The cdev_add of a node fails inside complete(): the sensor's probe fails.
   remove_sensor();
-  FailSite fail_cdev("cdev_add");
-  set_fault_injector(&fail_cdev);
-  sensor_pdev_ = testing::test_sensor_add(0);
-  set_fault_injector(nullptr);
+  {
+    FailKind fail_cdev("cdev_add");
+    sensor_pdev_ = testing::test_sensor_add(0);
+  }
   EXPECT_EQ(sensor(), nullptr);
   EXPECT_EQ(bridge()->bound_calls.load(), 1);
   EXPECT_EQ(bridge()->unbind_calls.load(), 1);
@@ -336,23 +332,11 @@ TEST_F(AsyncBindingTest, FailingAsyncRegistrationUnwinds) {
 // Broken unwinding -> failure: a leaked object (alive_objects), a double put
 // (refcount underflow report) or a use-after-free (ASan).
 TEST_F(AsyncBindingTest, EveryFailurePointOfTheBringUpUnwinds) {
-  class NthFailure : public FaultInjector {
-   public:
-    explicit NthFailure(int n) : n_(n) {}
-    bool should_fail(const char* site) override {
-      if (count_++ != n_) return false;
-      failed_ = site;
-      return true;
-    }
-    int n_;
-    int count_ = 0;
-    const char* failed_ = nullptr;
-  };
   for (bool sensor_first : {true, false}) {
     int n = 0;
     for (;; ++n) {
-      NthFailure inj(n);
-      set_fault_injector(&inj);
+      FailAt inj(n);
+      inj.arm(true);
       if (sensor_first) {
         sensor_pdev_ = testing::test_sensor_add(0);
         bridge_pdev_ = testing::test_bridge_add(0);
@@ -360,9 +344,9 @@ TEST_F(AsyncBindingTest, EveryFailurePointOfTheBringUpUnwinds) {
         bridge_pdev_ = testing::test_bridge_add(0);
         sensor_pdev_ = testing::test_sensor_add(0);
       }
-      set_fault_injector(nullptr);
+      inj.arm(false);
       SCOPED_TRACE(::testing::Message() << "sensor_first=" << sensor_first << " n=" << n
-                                      << " site=" << (inj.failed_ ? inj.failed_ : "none"));
+                                      << " site=" << (inj.fired() ? inj.site() : "none"));
       // Whatever is up works: open and close what exists.
       if (bridge_pdev_ != nullptr && bridge() != nullptr) {
         for (const std::string& path : {media_node(), receiver_node()}) {
@@ -375,7 +359,7 @@ TEST_F(AsyncBindingTest, EveryFailurePointOfTheBringUpUnwinds) {
       remove_bridge();
       proc_.close_all();
       EXPECT_EQ(alive_objects(), "");
-      if (inj.failed_ == nullptr) break;  // n is past the last failure point
+      if (!inj.fired()) break;  // n is past the last failure point
       ASSERT_LT(n, 500);
     }
     // Platform devices, probes, async registration, entities, links, nodes,

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "core/kernel/devtmpfs.h"
-#include "core/kernel/fault.h"
+#include "tests/support/fail_at.h"
 #include "core/kernel/live_objects.h"
 #include "tests/support/test_video_driver.h"
 
@@ -18,27 +18,6 @@ namespace mcf {
 namespace {
 
 using namespace mcf::testing;
-
-// Fails the n-th failure point (0-based) reached while armed; one thread.
-class FailNth : public FaultInjector {
- public:
-  explicit FailNth(int n) : n_(n) { set_fault_injector(this); }
-  ~FailNth() override { set_fault_injector(nullptr); }
-  bool should_fail(const char* site) override {
-    if (!armed_ || seen_++ != n_) return false;
-    failed_site_ = site;
-    return true;
-  }
-  void arm(bool on) { armed_ = on; }
-  bool fired() const { return !failed_site_.empty(); }
-  const std::string& site() const { return failed_site_; }
-
- private:
-  const int n_;
-  bool armed_ = false;
-  int seen_ = 0;
-  std::string failed_site_;
-};
 
 bool no_video_node() {
   for (const std::string& path : devtmpfs_list())
@@ -64,7 +43,7 @@ TEST_F(Vb2FaultTest, ProbeFailingAtEveryPointUnwindsCleanly) {
   for (;; ++n) {
     SCOPED_TRACE(n);
     ASSERT_LT(n, 100) << "probe never ran out of failure points";
-    FailNth inject(n);
+    FailAt inject(n);
     inject.arm(true);
     platform_device* pdev = test_video_device_add(0);
     inject.arm(false);
@@ -103,7 +82,7 @@ class Vb2ReqbufsFaultTest : public TestVideoFixture {
  protected:
   // REQBUFS(4) with the n-th allocation failing: the result and the count.
   long reqbufs_failing(int fd, int n, unsigned* count) {
-    FailNth inject(n);
+    FailAt inject(n);
     inject.arm(true);
     v4l2_requestbuffers req;
     long ret = user_reqbufs(proc_, fd, 4, user_arena::kDefaultBase, &req);
