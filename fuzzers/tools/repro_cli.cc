@@ -46,7 +46,7 @@ struct FlagSpec {
 };
 
 constexpr FlagSpec kFlags[] = {
-    {"mode", "M", "run replay minimize __run-child",
+    {"mode", "M", "run replay minimize faults __run-child",
      "how the executor runs the program's threads: deterministic (the default: the program's "
      "schedule decides the interleaving, as lifetime_fuzzer runs), threads (real threads, as "
      "race_fuzzer) or sequential (every call in order on one thread, as mc_ioctl_fuzzer and "
@@ -63,7 +63,7 @@ constexpr FlagSpec kFlags[] = {
     {"timeout", "S", "replay minimize",
      "a child run longer than S seconds is a finding of kind timeout (default 120)"},
     {"to", "FORM", "convert", "text or binary"},
-    {"lenient", nullptr, "print convert run replay minimize",
+    {"lenient", nullptr, "print convert run replay minimize faults",
      "read any bytes as the fuzz targets do (no error for a foreign or truncated binary)"},
     {"driver", "NAME", "topology", "the driver row whose device 0 is printed (default vimc)"},
     {"dot", nullptr, "topology", "print the dot graph (media-ctl --print-dot)"},
@@ -94,6 +94,7 @@ struct Failure {
 int cmd_print(const Ctx& c);
 int cmd_convert(const Ctx& c);
 int cmd_run(const Ctx& c);
+int cmd_faults(const Ctx& c);
 int cmd_replay(const Ctx& c);
 int cmd_minimize(const Ctx& c);
 int cmd_signature(const Ctx& c);
@@ -119,6 +120,13 @@ constexpr CommandSpec kCommands[] = {
      "run the program once in this process and print each call's result (a crash prints the "
      "report)",
      cmd_run},
+    {"faults", "[--mode=M] FILE", 1,
+     "run the program once and list, for each call, the failure points it reaches: n, the "
+     "step (kzalloc, device_add, cdev_add, media_device_register_entity, request_irq, "
+     "v4l2_async_register, devres_alloc, vmalloc, media_graph_walk_init), what it allocates or registers, and the "
+     "error the call gets when it fails; add fail_nth=n to the call's line to fail that one "
+     "(points after a fault are listed as that run reaches them)",
+     cmd_faults},
     {"replay", "[--mode=M] [--times=N] [--expect-clean] [--trace] FILE", 1,
      "run the program N times, each in a child process, and count the runs that hit each "
      "signature; exit 0 when all N hit the same one",
@@ -357,6 +365,41 @@ int cmd_run(const Ctx& c) {
     std::printf("# deterministic: %llu scheduling points, %d preemptions\n",
                 static_cast<unsigned long long>(r.sched_points), r.sched_preemptions);
   std::printf("# no finding; live objects after teardown: %s\n", live_objects_line().c_str());
+  return 0;
+}
+
+// Each call's failure points, from a run that records them. The program's
+// own fail_nth values stay: the point they fail is marked, and the calls
+// after it list what that run reached.
+int cmd_faults(const Ctx& c) {
+  auto mode = mode_flag(c.args);
+  if (!mode) return 2;
+  auto p = load(c, c.args.pos[0]);
+  if (!p) return 2;
+  crash_report_install(c.config.signature);
+  crash_report_set_program(&p->program);
+  fuzz::ExecOptions o;
+  o.mode = *mode;
+  o.record_fault_points = true;
+  std::printf("# %s faults %s (%s, %zu calls), %s mode: the failure points each call reaches;\n"
+              "# fail_nth=n on a call fails its n-th\n",
+              g_name, c.args.pos[0].c_str(), input_form_name(p->form), p->program.calls.size(),
+              mode_name(*mode));
+  std::fflush(stdout);  // before a crash report on stderr
+  fuzz::ExecResult r = fuzz::execute(p->program, o);
+  crash_report_set_program(nullptr);
+  size_t total = 0;
+  for (size_t i = 0; i < p->program.calls.size(); ++i) {
+    const std::vector<fuzz::FaultPointSeen>& points = r.calls[i].fault_points;
+    total += points.size();
+    std::printf("%s = %s: %zu failure point%s\n", fuzz::call_to_text(p->program, i).c_str(),
+                result_text(r.calls[i]).c_str(), points.size(), points.size() == 1 ? "" : "s");
+    for (size_t n = 0; n < points.size(); ++n) {
+      std::printf("  %3zu  %s%s\n", n + 1, fuzz::fault_point_text(points[n]).c_str(),
+                  points[n].failed ? "  <- fails (fail_nth)" : "");
+    }
+  }
+  std::printf("# %zu failure points in %zu calls\n", total, p->program.calls.size());
   return 0;
 }
 

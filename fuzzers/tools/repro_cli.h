@@ -9,6 +9,8 @@
 //   print FILE                  any corpus entry, crash artifact or crash log -> text
 //   convert --to=text|binary IN OUT
 //   run [--mode=M] FILE         run once in-process; each call's result
+//   faults [--mode=M] FILE      run once; each call's failure points (n, step,
+//                               what, errno), to aim fail_nth=n by hand
 //   replay [--mode=M] [--times=N] [--trace] FILE
 //                               N child runs; how many hit the same signature
 //   minimize [--mode=M] [--tries=N] [--out=F] FILE

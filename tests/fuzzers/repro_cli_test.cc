@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -407,6 +408,68 @@ TEST_F(ReproCliTest, HelpListsEveryCommandAndFlag) {
                         "topology [--driver=NAME] [--dot]", "--times=N", "--lenient", "exit status"})
     EXPECT_TRUE(absl::StrContains(r.out, s)) << s;
   EXPECT_FALSE(absl::StrContains(r.out, "__run-child")) << "internal";
+}
+
+// `faults` lists the failure points each call reaches, and the n it gives
+// for one of them is the fail_nth that fails that very point.
+TEST_F(ReproCliTest, FaultsListsEachCallsFailurePointsToAimFailNth) {
+  const std::string prog =
+      "t0 r0 = open(vimc.0:video[2], O_RDWR)\n"
+      "t0 ioctl(r0, VIDIOC_QUERYCAP)\n";
+  ToolRun r = tool({"faults", "--mode=sequential", file("p.txt", prog)});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  // The open allocates its struct file and its v4l2_fh; QUERYCAP nothing.
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n');
+  auto at = [&](const std::string& prefix) {
+    for (size_t i = 0; i < lines.size(); ++i)
+      if (absl::StartsWith(lines[i], prefix)) return static_cast<int>(i);
+    return -1;
+  };
+  int open_line = at("t0 r0 = open(vimc.0:video[2], O_RDWR) = ");
+  int querycap_line = at("t0 ioctl(r0, VIDIOC_QUERYCAP) = 0: 0 failure points");
+  ASSERT_GE(open_line, 0) << r.out;
+  ASSERT_GT(querycap_line, open_line) << r.out;
+  int fh_n = 0;
+  for (int i = open_line + 1; i < querycap_line; ++i) {
+    int n = 0;
+    char rest[128] = {};
+    ASSERT_EQ(std::sscanf(lines[i].c_str(), " %d %127[^\n]", &n, rest), 2) << lines[i];
+    EXPECT_EQ(n, i - open_line) << "numbered from 1, in order";
+    EXPECT_TRUE(absl::EndsWith(rest, " -ENOMEM")) << lines[i];
+    if (std::string(rest) == "kzalloc v4l2_fh -ENOMEM") fh_n = n;
+  }
+  EXPECT_TRUE(absl::StrContains(r.out, "  kzalloc file -ENOMEM\n")) << r.out;
+  ASSERT_GT(fh_n, 0) << "no kzalloc v4l2_fh point listed:\n" << r.out;
+  EXPECT_TRUE(absl::StrContains(lines[open_line], absl::StrCat(": ", querycap_line - open_line - 1,
+                                                               " failure points")))
+      << lines[open_line];
+
+  // Aimed at the v4l2_fh allocation: the open fails with -ENOMEM there.
+  std::string aimed = absl::StrCat("t0 r0 = open(vimc.0:video[2], O_RDWR) fail_nth=", fh_n,
+                                   "\nt0 ioctl(r0, VIDIOC_QUERYCAP)\n");
+  ToolRun run = tool({"run", "--mode=sequential", file("aimed.txt", aimed)});
+  ASSERT_EQ(run.exit_status, 0) << run.err;
+  EXPECT_TRUE(absl::StrContains(run.out, "= -ENOMEM (fault: kzalloc)\n")) << run.out;
+  EXPECT_TRUE(absl::StrContains(run.out, "VIDIOC_QUERYCAP) ")) << run.out;
+  EXPECT_TRUE(absl::StrContains(run.out, " = -EBADF\n")) << "the ioctl on the failed open's fd\n"
+                                                        << run.out;
+  ToolRun marked = tool({"faults", "--mode=sequential", path("aimed.txt")});
+  ASSERT_EQ(marked.exit_status, 0) << marked.err;
+  EXPECT_TRUE(absl::StrContains(
+      marked.out, absl::StrCat(fh_n, "  kzalloc v4l2_fh -ENOMEM  <- fails (fail_nth)\n")))
+      << marked.out;
+
+  // Bad input: one line, exit status 2.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"faults", file("prose.txt", "not a program\n")},
+        std::vector<std::string>{"faults"},
+        std::vector<std::string>{"faults", "--times=2", path("p.txt")},
+        std::vector<std::string>{"faults", "--mode=fast", path("p.txt")}}) {
+    ToolRun bad = tool(args);
+    EXPECT_EQ(bad.exit_status, 2) << absl::StrJoin(args, " ") << "\n" << bad.err;
+    EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  }
+  EXPECT_TRUE(absl::StrContains(tool({"--help"}).out, "faults [--mode=M] FILE"));
 }
 
 }  // namespace
