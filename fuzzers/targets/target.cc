@@ -29,6 +29,10 @@ const repro::SignatureOptions kSignatureOptions;
 // The switches of target.h, read once by target_initialize().
 bool g_byte_mutator = false;
 std::optional<ExecMode> g_mode_override;
+// MCF_FAULTS=0: no fault injection in this process (the mutator never sets
+// fail_nth; every input runs with its fail_nth values cleared, since seeds
+// and crossover donors may carry some), to measure what it adds.
+bool g_faults = true;
 
 // MCF_EXEC_STATS=1: totals over the process, printed at exit (bench/
 // throughput.py reads them next to libFuzzer's final stats). Written by the
@@ -70,6 +74,13 @@ void read_switches() {
       bad_switch("MCF_EXEC_MODE", m, "threads, deterministic, sequential");
     }
   }
+  if (const char* m = std::getenv("MCF_FAULTS"); m != nullptr && *m != '\0') {
+    if (std::strcmp(m, "0") == 0) {
+      g_faults = false;
+    } else if (std::strcmp(m, "1") != 0) {
+      bad_switch("MCF_FAULTS", m, "0, 1");
+    }
+  }
   if (const char* m = std::getenv("MCF_EXEC_STATS"); m != nullptr && std::strcmp(m, "1") == 0) {
     g_exec_stats = true;
     std::atexit(print_exec_stats);
@@ -78,6 +89,7 @@ void read_switches() {
 
 MutateOptions mutate_options(const TargetSpec& spec) {
   MutateOptions o;
+  if (!g_faults) o.fail_nth = 0;
   o.call_kinds = spec.call_kinds;
   o.node_kinds = spec.node_kinds;
   o.threads = spec.threads;
@@ -95,6 +107,7 @@ ExecOptions exec_options(const TargetSpec& spec) {
 
 void target_initialize(const TargetSpec& spec) {
   read_switches();
+  if (!g_faults) std::fprintf(stderr, "%s: MCF_FAULTS=0: fault injection off\n", spec.name);
   repro::crash_report_install(kSignatureOptions);
 }
 
@@ -109,6 +122,9 @@ int target_run_input(const TargetSpec& spec, const uint8_t* data, size_t size) {
     g_current = *std::move(parsed);
   } else {
     g_current = program_from_binary(data, size);
+  }
+  if (!g_faults) {
+    for (Call& c : g_current.calls) c.fail_nth = 0;
   }
   repro::crash_report_set_program(&g_current);
   ExecResult r = execute(g_current, exec_options(spec));

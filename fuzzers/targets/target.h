@@ -10,8 +10,9 @@
 //   LLVMFuzzerCustomMutator   fuzzers/mutate on the decoded program, raw
 //   LLVMFuzzerCustomCrossOver argument bytes through LLVMFuzzerMutate.
 //
-// Two environment switches, read once at start-up, make the baselines of the
-// bug-finding benchmark (bench/README.md) out of the same binary:
+// Environment switches, read once at start-up: the first two make the
+// baselines of the bug-finding benchmark (bench/README.md) out of the same
+// binary, MCF_FAULTS the baseline of the fault-injection measurement:
 //   MCF_MUTATOR=bytes         LLVMFuzzerCustomMutator hands the whole input to
 //                             LLVMFuzzerMutate (libFuzzer's own byte
 //                             mutations, its CrossOver included) and
@@ -25,6 +26,9 @@
 //   MCF_EXEC_STATS=1          at exit, one line on stderr: "==mcfuzz==
 //                             EXEC-STATS programs=N sched_points=N
 //                             preemptions=N" (totals over the process).
+//   MCF_FAULTS=0              no fault injection: the mutator sets no
+//                             fail_nth and inputs run with theirs cleared.
+//                             Default (or 1): on.
 // A value outside these is a one-line error on stderr and exit status 2.
 //
 // On any finding (a model report, or a sanitizer's) the target prints, after
