@@ -3,6 +3,9 @@
 
     python3 ci/error-path-coverage.py --profdata P --binary B [--json OUT] [DIR...]
 
+P and B: a ci/coverage.sh run's OUT/mcfuzz.profdata and the binary it ran,
+build/coverage/fuzzers/targets/<target> (same sources as the tree).
+
 DIR... default core drivers (relative to the repository root). For each, it
 prints line, region and branch coverage (llvm-cov's own counts) and the
 coverage of error paths, found in the source:
@@ -212,18 +215,19 @@ def analyse(files, dirs):
     return per_dir
 
 
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        die(f"{message} (see --help)")
+
+
 def main():
-    ap = argparse.ArgumentParser(add_help=True, description=__doc__.split("\n")[0])
-    ap.add_argument("--profdata", required=True)
-    ap.add_argument("--binary", required=True)
-    ap.add_argument("--json")
-    ap.add_argument("dirs", nargs="*", default=["core", "drivers"])
-    try:
-        args = ap.parse_args()
-    except SystemExit as e:
-        if e.code not in (0, None):
-            die("bad arguments (see --help)")
-        raise
+    ap = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profdata", required=True, help="merged profile (llvm-profdata-14 merge)")
+    ap.add_argument("--binary", required=True, help="the coverage-preset binary that wrote it")
+    ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument("dirs", nargs="*", default=["core", "drivers"],
+                    help="directories under the repository root (default: core drivers)")
+    args = ap.parse_args()
     for p in (args.profdata, args.binary):
         if not os.path.exists(p):
             die(f"{p}: no such file")

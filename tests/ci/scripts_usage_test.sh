@@ -33,6 +33,11 @@ for s in batch-fuzz.sh coverage.sh check-oss-fuzz-build.sh afl-fuzz.sh; do
   check 0 "$s --help" bash "$script" --help
   check 2 "$s --no-such-flag" bash "$script" --no-such-flag
 done
+epc=$root/ci/error-path-coverage.py
+check 0 "error-path-coverage.py --help" python3 "$epc" --help
+check 2 "error-path-coverage.py --no-such-flag" python3 "$epc" --no-such-flag
+check 2 "error-path-coverage.py without --binary" python3 "$epc" --profdata x
+check 2 "error-path-coverage.py missing profile" python3 "$epc" --profdata /nonexistent --binary /nonexistent
 check 2 "batch-fuzz.sh --seconds abc" bash "$root/ci/batch-fuzz.sh" --seconds abc
 check 2 "batch-fuzz.sh --seconds 0" bash "$root/ci/batch-fuzz.sh" --seconds 0
 check 2 "batch-fuzz.sh --jobs" bash "$root/ci/batch-fuzz.sh" --jobs
