@@ -28,11 +28,13 @@ check() {  # expected-status description command...
   fi
   rm -f "$err"
 }
-for s in batch-fuzz.sh coverage.sh check-oss-fuzz-build.sh afl-fuzz.sh; do
+for s in batch-fuzz.sh coverage.sh check-oss-fuzz-build.sh afl-fuzz.sh fault-gain.sh; do
   script=$root/ci/$s
   check 0 "$s --help" bash "$script" --help
   check 2 "$s --no-such-flag" bash "$script" --no-such-flag
 done
+check 2 "fault-gain.sh --seconds abc" bash "$root/ci/fault-gain.sh" --seconds abc
+check 2 "fault-gain.sh --seed" bash "$root/ci/fault-gain.sh" --seed
 epc=$root/ci/error-path-coverage.py
 check 0 "error-path-coverage.py --help" python3 "$epc" --help
 check 2 "error-path-coverage.py --no-such-flag" python3 "$epc" --no-such-flag
