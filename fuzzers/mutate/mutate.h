@@ -79,7 +79,7 @@ struct MutateOptions {
   unsigned ioctl_matches_node_pct = 85;  // an ioctl on an fd: a command of that fd's node kind
   unsigned valid_enum_pct = 90;        // kEnum / kFlags: a listed value (or OR of them)
   unsigned raw_bytes_pct = 10;         // kInt / kCount ...: hand the field's bytes to raw_mutate
-  unsigned fail_nth_max = 16;          // fail_nth values are 1..fail_nth_max, small ones first
+  unsigned fail_nth_max = 128;         // fail_nth values are 1..fail_nth_max: half small, half uniform
   uint64_t user_data_size = 4096;      // kUserPtr offsets fall in [0, user_data_size)
 
   // 5. libFuzzer's LLVMFuzzerMutate, for raw field bytes; empty: a built-in bit flip.

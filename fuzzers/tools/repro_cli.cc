@@ -328,24 +328,41 @@ int cmd_convert(const Ctx& c) {
   return 0;
 }
 
-int cmd_run(const Ctx& c) {
+// The program argument run once in this process (run, faults), with the
+// crash report armed and --mode's executor mode. First prints "# <tool>
+// <command> FILE (form, N calls), M mode<note>" and flushes it, so that it
+// comes before a crash report on stderr. Nullopt after a one-line error.
+struct InProcessRun {
+  LoadedProgram in;
+  fuzz::ExecMode mode;
+  fuzz::ExecResult result;
+};
+std::optional<InProcessRun> run_in_process(const Ctx& c, fuzz::ExecOptions o, const char* note) {
   auto mode = mode_flag(c.args);
-  if (!mode) return 2;
+  if (!mode) return std::nullopt;
   auto p = load(c, c.args.pos[0]);
-  if (!p) return 2;
+  if (!p) return std::nullopt;
   crash_report_install(c.config.signature);
   crash_report_set_program(&p->program);
-  fuzz::ExecOptions o;
   o.mode = *mode;
-  std::printf("# %s run %s (%s, %zu calls), %s mode\n", g_name, c.args.pos[0].c_str(),
-              input_form_name(p->form), p->program.calls.size(), mode_name(*mode));
-  std::fflush(stdout);  // before a crash report on stderr
+  std::printf("# %s %s %s (%s, %zu calls), %s mode%s\n", g_name, c.args.command.c_str(),
+              c.args.pos[0].c_str(), input_form_name(p->form), p->program.calls.size(),
+              mode_name(*mode), note);
+  std::fflush(stdout);
   fuzz::ExecResult r = fuzz::execute(p->program, o);
   crash_report_set_program(nullptr);
+  return InProcessRun{*std::move(p), *mode, std::move(r)};
+}
+
+int cmd_run(const Ctx& c) {
+  std::optional<InProcessRun> run = run_in_process(c, fuzz::ExecOptions{}, "");
+  if (!run) return 2;
+  const fuzz::Program& prog = run->in.program;
+  const fuzz::ExecResult& r = run->result;
   size_t width = 0;
   std::vector<std::string> lines;
-  for (size_t i = 0; i < p->program.calls.size(); ++i) {
-    lines.push_back(fuzz::call_to_text(p->program, i));
+  for (size_t i = 0; i < prog.calls.size(); ++i) {
+    lines.push_back(fuzz::call_to_text(prog, i));
     width = std::max(width, std::min<size_t>(lines.back().size(), 72));
   }
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -361,7 +378,7 @@ int cmd_run(const Ctx& c) {
     }
   }
   if (r.blocked) std::printf("# teardown began while a program thread slept\n");
-  if (*mode == fuzz::ExecMode::kDeterministic)
+  if (run->mode == fuzz::ExecMode::kDeterministic)
     std::printf("# deterministic: %llu scheduling points, %d preemptions\n",
                 static_cast<unsigned long long>(r.sched_points), r.sched_preemptions);
   std::printf("# no finding; live objects after teardown: %s\n", live_objects_line().c_str());
@@ -372,34 +389,25 @@ int cmd_run(const Ctx& c) {
 // own fail_nth values stay: the point they fail is marked, and the calls
 // after it list what that run reached.
 int cmd_faults(const Ctx& c) {
-  auto mode = mode_flag(c.args);
-  if (!mode) return 2;
-  auto p = load(c, c.args.pos[0]);
-  if (!p) return 2;
-  crash_report_install(c.config.signature);
-  crash_report_set_program(&p->program);
   fuzz::ExecOptions o;
-  o.mode = *mode;
   o.record_fault_points = true;
-  std::printf("# %s faults %s (%s, %zu calls), %s mode: the failure points each call reaches;\n"
-              "# fail_nth=n on a call fails its n-th\n",
-              g_name, c.args.pos[0].c_str(), input_form_name(p->form), p->program.calls.size(),
-              mode_name(*mode));
-  std::fflush(stdout);  // before a crash report on stderr
-  fuzz::ExecResult r = fuzz::execute(p->program, o);
-  crash_report_set_program(nullptr);
+  std::optional<InProcessRun> run = run_in_process(
+      c, o, ": the failure points each call reaches;\n# fail_nth=n on a call fails its n-th");
+  if (!run) return 2;
+  const fuzz::Program& prog = run->in.program;
+  const fuzz::ExecResult& r = run->result;
   size_t total = 0;
-  for (size_t i = 0; i < p->program.calls.size(); ++i) {
+  for (size_t i = 0; i < prog.calls.size(); ++i) {
     const std::vector<fuzz::FaultPointSeen>& points = r.calls[i].fault_points;
     total += points.size();
-    std::printf("%s = %s: %zu failure point%s\n", fuzz::call_to_text(p->program, i).c_str(),
+    std::printf("%s = %s: %zu failure point%s\n", fuzz::call_to_text(prog, i).c_str(),
                 result_text(r.calls[i]).c_str(), points.size(), points.size() == 1 ? "" : "s");
     for (size_t n = 0; n < points.size(); ++n) {
       std::printf("  %3zu  %s%s\n", n + 1, fuzz::fault_point_text(points[n]).c_str(),
                   points[n].failed ? "  <- fails (fail_nth)" : "");
     }
   }
-  std::printf("# %zu failure points in %zu calls\n", total, p->program.calls.size());
+  std::printf("# %zu failure points in %zu calls\n", total, prog.calls.size());
   return 0;
 }
 
