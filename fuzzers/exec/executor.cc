@@ -248,7 +248,7 @@ ExecResult execute(const Program& p, const ExecOptions& opts) {
   std::unique_ptr<Strategy> strategy;
   std::unique_ptr<DetScheduler> sched;
   if (det) {
-    strategy = make_preempt_strategy(p.schedule);
+    strategy = make_strategy(p);
     sched = std::make_unique<DetScheduler>(strategy.get());
   }
   ExecHookSink sink(sequential, opts.hook_sink,

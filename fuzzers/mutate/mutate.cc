@@ -236,7 +236,10 @@ Program splice_programs(const Program& a, const Program& b, Rng& rng, size_t max
     if (i >= from) order.push_back(static_cast<int>(keep + i));
   }
   Program out;
-  out.schedule = a.schedule;  // the interleaving of the program the prefix comes from
+  // The interleaving of the program the prefix comes from.
+  out.strategy = a.strategy;
+  out.schedule = a.schedule;
+  out.pct = a.pct;
   rebuild(&out, source, order);
   if (out.calls.size() > max_calls) out.calls.resize(max_calls);
   return out;
@@ -268,8 +271,75 @@ SchedStep random_step(Ctx& m) {
   return s;
 }
 
+// A PCT change point among the k scheduling points the program is expected
+// to pass (k estimated from its calls): half the time uniform, as PCT draws
+// from [1, k]; else log-uniform, as likely in [2^i, 2^(i+1)) for every i, so
+// short programs and the first points of a run are not starved when the
+// estimate is far off.
+uint16_t random_change(Ctx& m) {
+  uint64_t k = std::max<uint64_t>(1, m.p->calls.size() * m.opts.pct_points_per_call);
+  k = std::min<uint64_t>(k, 0x10000);
+  if (m.rng.one_of(2)) return static_cast<uint16_t>(m.rng.below(k));
+  unsigned bits = 0;
+  while ((uint64_t{1} << bits) < k) ++bits;
+  uint64_t range = uint64_t{1} << m.rng.below(bits + 1);
+  return static_cast<uint16_t>(m.rng.below(std::min(range, k)));
+}
+
+// A fresh schedule of `strategy`: one preemption, or PCT with a random
+// priority order and 1..kMaxPctChanges change points (few more often).
+void fresh_schedule(Ctx& m, SchedStrategy strategy) {
+  Program& p = *m.p;
+  p.strategy = strategy;
+  p.schedule.clear();
+  p.pct = PctSchedule();
+  if (strategy == SchedStrategy::kPreempt) {
+    p.schedule.push_back(random_step(m));
+    return;
+  }
+  for (int i = kMaxThreads - 1; i > 0; --i)  // Fisher-Yates
+    std::swap(p.pct.order[i], p.pct.order[m.rng.below(i + 1)]);
+  size_t n = 1 + m.rng.small(kMaxPctChanges);
+  for (size_t i = 0; i < n; ++i) p.pct.changes.push_back(random_change(m));
+}
+
+// Add, drop or move a change point, or swap two threads' priorities.
+void mutate_pct(Ctx& m) {
+  PctSchedule& pct = m.p->pct;
+  uint64_t what = m.rng.below(4);
+  if (what == 0 && pct.changes.size() < static_cast<size_t>(kMaxPctChanges)) {
+    pct.changes.push_back(random_change(m));
+  } else if ((what == 0 || what == 1) && !pct.changes.empty()) {
+    pct.changes.erase(pct.changes.begin() + static_cast<long>(m.rng.below(pct.changes.size())));
+  } else if (what == 2 && !pct.changes.empty()) {
+    uint16_t& c = pct.changes[m.rng.below(pct.changes.size())];
+    uint16_t delta = static_cast<uint16_t>(1 + m.rng.small(8));
+    c = m.rng.one_of(3) ? random_change(m)
+                        : static_cast<uint16_t>(m.rng.one_of(2) ? c + delta : (c > delta ? c - delta : 0));
+  } else {
+    size_t a = m.rng.below(kMaxThreads), b = m.rng.below(kMaxThreads);
+    std::swap(pct.order[a], pct.order[b == a ? (a + 1) % kMaxThreads : b]);
+  }
+}
+
+// The schedule part: start one (the strategy drawn with sched_pct_pct), switch
+// strategy now and then (sched_switch_pct), or change the one there is.
 bool mutate_schedule(Ctx& m) {
   if (m.p->calls.empty()) return false;
+  bool preempt = m.p->strategy == SchedStrategy::kPreempt;
+  if (preempt && m.p->schedule.empty()) {
+    fresh_schedule(m, m.rng.percent(m.opts.sched_pct_pct) ? SchedStrategy::kPct
+                                                          : SchedStrategy::kPreempt);
+    return true;
+  }
+  if (m.rng.percent(m.opts.sched_switch_pct)) {
+    fresh_schedule(m, preempt ? SchedStrategy::kPct : SchedStrategy::kPreempt);
+    return true;
+  }
+  if (!preempt) {
+    mutate_pct(m);
+    return true;
+  }
   std::vector<SchedStep>& sched = m.p->schedule;
   uint64_t what = sched.empty() ? 0 : m.rng.below(4);
   if (what == 0 && sched.size() < static_cast<size_t>(kMaxSchedSteps)) {

@@ -43,7 +43,8 @@ enum class MutationOp : uint8_t {
   kChangeOpenFlags,  // an open's O_NONBLOCK / access mode
   kFailNth,          // set, change or clear one call's fail_nth
   kSplice,           // prefix of this program + suffix of another (or of itself)
-  kMutateSchedule,   // add, drop or change one preemption of the schedule (prog.h SchedStep)
+  kMutateSchedule,   // start a schedule, switch its strategy, or add, drop or change one
+                     // preemption (prog.h SchedStep) or PCT change point / priority (PctSchedule)
   kCount,
 };
 const char* mutation_op_name(MutationOp op);  // "insert_call", ...
@@ -81,6 +82,14 @@ struct MutateOptions {
   unsigned raw_bytes_pct = 10;         // kInt / kCount ...: hand the field's bytes to raw_mutate
   unsigned fail_nth_max = 128;         // fail_nth values are 1..fail_nth_max: half small, half uniform
   uint64_t user_data_size = 4096;      // kUserPtr offsets fall in [0, user_data_size)
+  // The schedule (mutate_schedule). A program without one gets PCT with
+  // probability sched_pct_pct, else one preemption: the default strategy,
+  // chosen on inputs-to-find figures (tests/sched/sched_strategy_test.cc).
+  unsigned sched_pct_pct = 75;
+  unsigned sched_switch_pct = 5;       // a schedule switches to the other strategy
+  // PCT change points fall in [0, calls x this); measured on the shipped
+  // lifetime_fuzzer corpus: 57-155 points per call.
+  unsigned pct_points_per_call = 100;
 
   // 5. libFuzzer's LLVMFuzzerMutate, for raw field bytes; empty: a built-in bit flip.
   RawMutator raw_mutate;

@@ -44,8 +44,9 @@ int retarget(const Program& p, size_t pos, const std::optional<NodeRef>& want) {
 
 void rebuild(Program* p, const std::vector<Call>& source, const std::vector<int>& order) {
   Program src{source};
-  Program out;
-  out.schedule = p->schedule;  // the schedule names calls per thread: kept as it is
+  // The schedule (either strategy) names calls per thread: kept as it is.
+  Program out = *p;
+  out.calls.clear();
   out.calls.reserve(order.size());
   // first_copy[s]: where source call s first landed so far, or -1.
   std::vector<int> first_copy(source.size(), -1);

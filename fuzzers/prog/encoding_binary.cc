@@ -181,6 +181,55 @@ bool get_call(Reader& r, Call* c) {
   }
 }
 
+// The size of the schedule region whose count byte is `count` (trailer
+// included), or 0 when `count` names none.
+size_t sched_region_size(uint8_t count) {
+  if (count <= kMaxSchedSteps) return 5u * count + 3;
+  if ((count & kSchedPctBit) && (count & ~kSchedPctBit) <= kMaxPctChanges)
+    return 1 + 2u * (count & ~kSchedPctBit) + 3;
+  return 0;
+}
+
+void put_schedule(std::vector<uint8_t>* out, const Program& p) {
+  uint8_t count;
+  if (p.strategy == SchedStrategy::kPct) {
+    uint8_t order = 0;
+    for (int i = 0; i < kMaxThreads; ++i) order |= static_cast<uint8_t>(p.pct.order[i] << (2 * i));
+    out->push_back(order);
+    for (uint16_t c : p.pct.changes) {
+      out->push_back(static_cast<uint8_t>(c));
+      out->push_back(static_cast<uint8_t>(c >> 8));
+    }
+    count = static_cast<uint8_t>(kSchedPctBit | p.pct.changes.size());
+  } else {
+    for (const SchedStep& s : p.schedule) {
+      out->push_back(s.thread);
+      out->push_back(s.call);
+      out->push_back(static_cast<uint8_t>(s.kind));
+      out->push_back(s.nth);
+      out->push_back(s.next);
+    }
+    count = static_cast<uint8_t>(p.schedule.size());
+  }
+  out->push_back(count);
+  out->push_back(kSchedTrailer2);
+  out->push_back(kSchedTrailer);
+}
+
+// Reads the region of `size` bytes (sched_region_size) at `s` into `p`.
+void get_schedule(const uint8_t* s, size_t size, Program* p) {
+  uint8_t count = s[size - 3];
+  if (count & kSchedPctBit) {
+    p->strategy = SchedStrategy::kPct;
+    for (int i = 0; i < kMaxThreads; ++i) p->pct.order[i] = (s[0] >> (2 * i)) & 3;
+    for (int i = 0; i < (count & ~kSchedPctBit); ++i)
+      p->pct.changes.push_back(static_cast<uint16_t>(s[1 + 2 * i] | s[2 + 2 * i] << 8));
+    return;
+  }
+  for (int i = 0; i < count; ++i, s += 5)
+    p->schedule.push_back(SchedStep{s[0], s[1], static_cast<HookKind>(s[2]), s[3], s[4]});
+}
+
 }  // namespace
 
 std::vector<uint8_t> program_to_binary(const Program& p) {
@@ -190,22 +239,12 @@ std::vector<uint8_t> program_to_binary(const Program& p) {
   out.push_back(kBinaryMagic);
   for (const Call& c : canon.calls) put_call(&out, c);
   // The schedule region, read from the end (see the header). Also written,
-  // empty, when the calls happen to end in the trailer byte.
+  // empty, when the calls happen to end in bytes that read as a trailer.
   bool looks_like_trailer = out.size() >= 3 && out[out.size() - 1] == kSchedTrailer &&
                             out[out.size() - 2] == kSchedTrailer2 &&
-                            out[out.size() - 3] <= kMaxSchedSteps;
-  if (!canon.schedule.empty() || looks_like_trailer) {
-    for (const SchedStep& s : canon.schedule) {
-      out.push_back(s.thread);
-      out.push_back(s.call);
-      out.push_back(static_cast<uint8_t>(s.kind));
-      out.push_back(s.nth);
-      out.push_back(s.next);
-    }
-    out.push_back(static_cast<uint8_t>(canon.schedule.size()));
-    out.push_back(kSchedTrailer2);
-    out.push_back(kSchedTrailer);
-  }
+                            sched_region_size(out[out.size() - 3]) != 0;
+  if (!canon.schedule.empty() || canon.strategy != SchedStrategy::kPreempt || looks_like_trailer)
+    put_schedule(&out, canon);
   return out;
 }
 
@@ -213,14 +252,11 @@ Program program_from_binary(const uint8_t* data, size_t size) {
   Program p;
   if (data == nullptr) size = 0;
   // 1. The schedule region at the end, when the trailer is there.
-  if (size >= 3 && data[size - 1] == kSchedTrailer && data[size - 2] == kSchedTrailer2 &&
-      data[size - 3] <= kMaxSchedSteps) {
-    size_t n = data[size - 3];
-    if (5 * n + 3 <= size) {
-      const uint8_t* s = data + size - 3 - 5 * n;
-      for (size_t i = 0; i < n; ++i, s += 5)
-        p.schedule.push_back(SchedStep{s[0], s[1], static_cast<HookKind>(s[2]), s[3], s[4]});
-      size -= 5 * n + 3;
+  if (size >= 3 && data[size - 1] == kSchedTrailer && data[size - 2] == kSchedTrailer2) {
+    size_t region = sched_region_size(data[size - 3]);
+    if (region != 0 && region <= size) {
+      get_schedule(data + size - region, region, &p);
+      size -= region;
     }
   }
   // 2. The calls, from the front.

@@ -16,12 +16,17 @@
 //     irq                        driver:u8 id:u8 line:u8
 //     register/unregister_driver driver:u8
 //   schedule region, only when the program has a schedule (or the calls end
-//   in the trailer byte), read from the END of the input so that inserting
-//   or mutating calls never shifts it:
-//     { thread:u8 call:u8 kind:u8 nth:u8 next:u8 } count:u8 kSchedTrailer2 kSchedTrailer
-//   (count <= kMaxSchedSteps, else no schedule region; so is a count the
-//   input is too short for). A truncated encoding may, rarely, end in bytes
-//   that read as an empty or short schedule region.
+//   in the trailer bytes), read from the END of the input so that inserting
+//   or mutating calls never shifts it; the strategy is in the count byte:
+//     preempt: { thread:u8 call:u8 kind:u8 nth:u8 next:u8 } n:u8 kSchedTrailer2 kSchedTrailer
+//              (n <= kMaxSchedSteps steps)
+//     pct:     order:u8 { change:u16le } 0x80|n kSchedTrailer2 kSchedTrailer
+//              (n <= kMaxPctChanges; order = the four threads, highest
+//              priority first, two bits each from bit 0)
+//   (any other count byte, or one the input is too short for: no schedule
+//   region). A PCT schedule is always written, even without change points.
+//   A truncated encoding may, rarely, end in bytes that read as an empty or
+//   short schedule region.
 //   varint  = LEB128, unsigned, at most 10 bytes (the low 64 bits are kept)
 //   fields  = in the row's order, trailing zeros left out; a user pointer field
 //             is stored rotated, (value << 1) | raw-bit, so NULL is one byte.
@@ -49,6 +54,7 @@ namespace mcf::fuzz {
 constexpr uint8_t kBinaryMagic = 0xAF;  // version 1; low nibble is no call kind
 constexpr uint8_t kSchedTrailer = 0xD5;   // last byte of an input with a schedule region
 constexpr uint8_t kSchedTrailer2 = 0x5C;  // ... and the one before it
+constexpr uint8_t kSchedPctBit = 0x80;    // in the count byte: a PCT schedule
 
 // The canonical encoding of canonicalize(p).
 std::vector<uint8_t> program_to_binary(const Program& p);

@@ -385,6 +385,8 @@ class Parser {
  private:
   bool line(Cursor& c);
   bool schedule(Cursor& c);
+  template <typename Thread>
+  bool pct(Cursor& c, Thread thread);
   bool call_args(Cursor& c, Call* call);
   bool fd(Cursor& c, int16_t* out);
   bool driver(Cursor& c, uint8_t* out);
@@ -395,6 +397,7 @@ class Parser {
 
   Program prog_;
   std::map<std::string, int, std::less<>> resources_;  // "r3" -> call index
+  bool schedule_seen_ = false;
 };
 
 absl::StatusOr<Program> Parser::run(absl::string_view text) {
@@ -418,9 +421,12 @@ absl::StatusOr<Program> Parser::run(absl::string_view text) {
   return prog_;
 }
 
-// "schedule: t0@1.lock#2 -> t1, ..." (see prog.h's SchedStep).
+// "schedule: t0@1.lock#2 -> t1, ..." (see prog.h's SchedStep), or
+// "schedule: pct t2>t0>t1>t3 change@57 change@130" (prog.h's PctSchedule).
 bool Parser::schedule(Cursor& c) {
   if (!c.expect(':', "after 'schedule'")) return false;
+  if (schedule_seen_) return c.fail("a second schedule line");
+  schedule_seen_ = true;
   auto thread = [&c](uint8_t* out, absl::string_view what) {
     absl::string_view t = c.word();
     if (t.size() != 2 || t[0] != 't' || !is_digit(t[1]) || t[1] - '0' >= kMaxThreads)
@@ -428,6 +434,7 @@ bool Parser::schedule(Cursor& c) {
     *out = static_cast<uint8_t>(t[1] - '0');
     return true;
   };
+  if (c.eat_word("pct")) return pct(c, thread);
   while (!c.at_end()) {
     if (!prog_.schedule.empty() && !c.expect(',', "between schedule steps")) return false;
     if (prog_.schedule.size() >= static_cast<size_t>(kMaxSchedSteps))
@@ -454,6 +461,34 @@ bool Parser::schedule(Cursor& c) {
     if (!c.expect('-', "(the arrow)") || !c.expect('>', "(the arrow)")) return false;
     if (!thread(&s.next, "to run next")) return false;
     prog_.schedule.push_back(s);
+  }
+  return true;
+}
+
+// After "schedule: pct": the priority order, highest first, then the
+// change points.
+template <typename Thread>
+bool Parser::pct(Cursor& c, Thread thread) {
+  prog_.strategy = SchedStrategy::kPct;
+  unsigned seen = 0;
+  for (int i = 0; i < kMaxThreads; ++i) {
+    if (i > 0 && !c.expect('>', "between the threads of the priority order")) return false;
+    uint8_t t;
+    if (!thread(&t, "the priority order, highest first, each thread once")) return false;
+    if ((seen >> t) & 1) return c.fail(absl::StrCat("t", t, " twice in the priority order"));
+    seen |= 1u << t;
+    prog_.pct.order[i] = t;
+  }
+  while (!c.at_end()) {
+    if (!c.eat_word("change") || !c.expect('@', "after 'change'"))
+      return c.expected("a change point change@N");
+    if (prog_.pct.changes.size() >= static_cast<size_t>(kMaxPctChanges))
+      return c.fail(absl::StrCat("more than ", kMaxPctChanges, " change points"));
+    absl::string_view n = c.scan(is_digit);
+    uint64_t v;
+    if (n.empty() || n.size() > 5 || !absl::SimpleAtoi(n, &v) || v > 0xffff)
+      return c.expected("the scheduling point of the change (0..65535)");
+    prog_.pct.changes.push_back(static_cast<uint16_t>(v));
   }
   return true;
 }
@@ -731,7 +766,11 @@ std::string program_to_text(const Program& p) {
   std::vector<int> resource = number_resources(canon);
   std::string out;
   for (size_t i = 0; i < canon.calls.size(); ++i) absl::StrAppend(&out, call_line(canon, resource, i), "\n");
-  if (!canon.schedule.empty()) absl::StrAppend(&out, schedule_to_text(canon.schedule), "\n");
+  if (canon.strategy == SchedStrategy::kPct) {
+    absl::StrAppend(&out, pct_to_text(canon.pct), "\n");
+  } else if (!canon.schedule.empty()) {
+    absl::StrAppend(&out, schedule_to_text(canon.schedule), "\n");
+  }
   return out;
 }
 
@@ -749,6 +788,13 @@ std::string schedule_to_text(const std::vector<SchedStep>& schedule) {
     absl::StrAppend(&out, i == 0 ? " " : ", ", "t", s.thread, "@", s.call, ".",
                     hook_kind_name(s.kind), "#", s.nth, " -> t", s.next);
   }
+  return out;
+}
+
+std::string pct_to_text(const PctSchedule& pct) {
+  std::string out = "schedule: pct ";
+  for (int i = 0; i < kMaxThreads; ++i) absl::StrAppend(&out, i == 0 ? "t" : ">t", pct.order[i]);
+  for (uint16_t c : pct.changes) absl::StrAppend(&out, " change@", c);
   return out;
 }
 

@@ -18,7 +18,11 @@
 //
 //   program   = { line "\n" }
 //   line      = blank | comment | call-line | schedule-line
-//   schedule-line = "schedule:" [ step { "," step } ]   (at most one, printed last)
+//   schedule-line = "schedule:" ( [ step { "," step } ] | pct )   (at most one, printed last)
+//   pct       = "pct" thread ">" thread ">" thread ">" thread { "change@" uint }
+//               (pct t2>t0>t1>t3 change@57: PCT priorities, highest first, each
+//                thread once; at most 4 change points, each a scheduling point
+//                number 0..65535 of the whole input; prog.h PctSchedule)
 //   step      = thread "@" uint "." POINT_KIND "#" uint "->" thread
 //               (t0@1.lock#2 -> t1: thread t0, its call 1 (counted among its own
 //                calls), its lock point 2 (from 0) -> run t1; kinds: lock unlock
@@ -103,5 +107,7 @@ absl::StatusOr<Program> program_from_text(std::string_view text);
 
 // The schedule line, "schedule: t0@1.lock#2 -> t1, ..." (no line end).
 std::string schedule_to_text(const std::vector<SchedStep>& schedule);
+// The PCT schedule line, "schedule: pct t2>t0>t1>t3 change@57" (no line end).
+std::string pct_to_text(const PctSchedule& pct);
 
 }  // namespace mcf::fuzz

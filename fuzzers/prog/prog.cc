@@ -89,6 +89,23 @@ Call canonical_call(const Program& p, size_t index) {
   return c;
 }
 
+// A permutation of the threads: the first occurrence of each thread (modulo
+// kMaxThreads) in order, then the threads not named, in ascending order.
+void canonicalize_pct_order(std::array<uint8_t, kMaxThreads>* order) {
+  std::array<uint8_t, kMaxThreads> out{};
+  unsigned seen = 0;
+  int n = 0;
+  for (uint8_t t : *order) {
+    t %= kMaxThreads;
+    if ((seen >> t) & 1) continue;
+    seen |= 1u << t;
+    out[n++] = t;
+  }
+  for (uint8_t t = 0; t < kMaxThreads; ++t)
+    if (!((seen >> t) & 1)) out[n++] = t;
+  *order = out;
+}
+
 }  // namespace
 
 void canonicalize(Program* p) {
@@ -96,7 +113,12 @@ void canonicalize(Program* p) {
   // In order: a call's resource check reads the kinds of earlier calls,
   // which are already canonical.
   for (size_t i = 0; i < p->calls.size(); ++i) p->calls[i] = canonical_call(*p, i);
-  // The schedule: bounded, every field in range (modulo, as the calls).
+  // The schedule: only the chosen strategy's data, bounded, every field in
+  // range (modulo, as the calls).
+  p->strategy = static_cast<SchedStrategy>(static_cast<uint8_t>(p->strategy) %
+                                           static_cast<uint8_t>(SchedStrategy::kCount));
+  if (p->strategy != SchedStrategy::kPreempt) p->schedule.clear();
+  if (p->strategy != SchedStrategy::kPct) p->pct = PctSchedule();
   if (p->schedule.size() > static_cast<size_t>(kMaxSchedSteps)) p->schedule.resize(kMaxSchedSteps);
   for (SchedStep& s : p->schedule) {
     s.thread %= kMaxThreads;
@@ -104,6 +126,9 @@ void canonicalize(Program* p) {
     s.call %= kMaxCalls;
     s.kind = static_cast<HookKind>(static_cast<uint8_t>(s.kind) % kHookKindCount);
   }
+  canonicalize_pct_order(&p->pct.order);
+  if (p->pct.changes.size() > static_cast<size_t>(kMaxPctChanges))
+    p->pct.changes.resize(kMaxPctChanges);
 }
 
 bool is_valid(const Program& p, std::string* why) {
@@ -113,7 +138,8 @@ bool is_valid(const Program& p, std::string* why) {
   if (why != nullptr) {
     if (copy.calls.size() != p.calls.size()) {
       *why = "more than kMaxCalls calls";
-    } else if (!(copy.schedule == p.schedule)) {
+    } else if (!(copy.schedule == p.schedule) || copy.strategy != p.strategy ||
+               !(copy.pct == p.pct)) {
       *why = "the schedule is not canonical";
     } else {
       for (size_t i = 0; i < p.calls.size(); ++i) {

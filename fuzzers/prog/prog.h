@@ -21,6 +21,7 @@
 // This is what makes the binary decoder total.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -33,6 +34,7 @@ constexpr int kMaxThreads = 4;
 constexpr int kMaxCalls = 64;
 constexpr int kMaxFields = 16;
 constexpr int kMaxSchedSteps = 16;
+constexpr int kMaxPctChanges = 4;  // PCT depth d = changes + 1 <= 5
 constexpr int kHookKindCount = static_cast<int>(HookKind::kUnpublish) + 1;
 
 enum class CallKind : uint8_t {
@@ -118,11 +120,38 @@ struct SchedStep {
   bool operator==(const SchedStep&) const = default;
 };
 
+// Which strategy of fuzzers/sched/strategy.h picks the interleaving.
+enum class SchedStrategy : uint8_t {
+  kPreempt,  // Program::schedule: preemptions at named points (CHESS-style bounding)
+  kPct,      // Program::pct: priorities and priority change points
+  kCount,
+};
+
+// PCT (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS'10) with its
+// random choices read from the input rather than drawn, so a run replays:
+// the threads start with the priorities of `order` (highest first); at every
+// scheduling point the runnable thread with the highest priority runs; at
+// the changes[i]-th scheduling point of the input (counted over every
+// program thread, from 0) the running thread's priority drops to i, below
+// every starting priority. d-1 change points find every bug of depth d
+// with probability >= 1/(n k^(d-1)) over random inputs (n threads, k points).
+// Text: "schedule: pct t2>t0>t1>t3 change@57 change@130".
+struct PctSchedule {
+  std::array<uint8_t, kMaxThreads> order = {0, 1, 2, 3};  // a permutation of the threads
+  std::vector<uint16_t> changes;                          // at most kMaxPctChanges
+  bool operator==(const PctSchedule&) const = default;
+};
+static_assert(kMaxThreads == 4, "PctSchedule::order's default lists every thread");
+
 struct Program {
   std::vector<Call> calls;
-  // The input's interleaving, read only in deterministic mode; at most
-  // kMaxSchedSteps steps, each thread and next < kMaxThreads.
+  // The input's interleaving, read only in deterministic mode: the strategy
+  // and its data. A canonical program keeps only the chosen strategy's data
+  // (the other is empty / default).
+  SchedStrategy strategy = SchedStrategy::kPreempt;
+  // kPreempt: at most kMaxSchedSteps steps, each thread and next < kMaxThreads.
   std::vector<SchedStep> schedule;
+  PctSchedule pct;  // kPct
   bool operator==(const Program&) const = default;
 };
 

@@ -94,7 +94,7 @@ class Minimizer {
     return changed;
   }
 
-  // 4. Fewer preemptions.
+  // 4. Fewer preemptions (PCT: fewer change points).
   bool drop_schedule_steps() {
     bool changed = false;
     for (size_t i = cur_.schedule.size(); i-- > 0;) {
@@ -102,6 +102,12 @@ class Minimizer {
       Program cand = cur_;
       cand.schedule.erase(cand.schedule.begin() + static_cast<long>(i));
       changed |= accept(std::move(cand), absl::StrCat("drop schedule step ", i));
+    }
+    for (size_t i = cur_.pct.changes.size(); i-- > 0;) {
+      if (i >= cur_.pct.changes.size()) continue;
+      Program cand = cur_;
+      cand.pct.changes.erase(cand.pct.changes.begin() + static_cast<long>(i));
+      changed |= accept(std::move(cand), absl::StrCat("drop PCT change point ", i));
     }
     return changed;
   }

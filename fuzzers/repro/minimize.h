@@ -11,7 +11,7 @@
 //               thread 0; then renumber the threads t0, t1, ... in order of
 //               first use;
 //   3. fail_nth reset each call's fault injection to 0;
-//   4. schedule drop each preemption step of the deterministic schedule
+//   4. schedule drop each preemption step (or PCT change point) of the schedule
 //               (prog.h's SchedStep), last first;
 //   5. fields   reset each ioctl field, each poll's events and block flag,
 //               each open's node index and each irq line to 0.

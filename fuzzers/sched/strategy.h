@@ -7,6 +7,11 @@
 //                        preemptions (CHESS-style preemption bounding;
 //                        Musuvathi & Qadeer, PLDI'07: most bugs need <= 2),
 //                        non-preemptive otherwise.
+//   strategy_pct.cc      PCT: thread priorities and up to kMaxPctChanges
+//                        priority change points, all read from the program
+//                        (Burckhardt et al., ASPLOS'10).
+//
+// The program says which (Program::strategy); make_strategy() builds it.
 //
 // Invariants every strategy keeps: it returns a runnable thread; it never
 // reads a clock or a pointer value; its state depends only on its input and
@@ -45,6 +50,13 @@ class Strategy {
 // its `next` (or the first runnable after it, cyclically); at a block, the
 // first runnable after the current thread, cyclically (round robin).
 std::unique_ptr<Strategy> make_preempt_strategy(std::vector<SchedStep> steps);
+
+// The program's PCT schedule (prog.h PctSchedule): always the runnable
+// thread of highest priority, priorities changed at the schedule's points.
+std::unique_ptr<Strategy> make_pct_strategy(const PctSchedule& pct);
+
+// The strategy the program names, with its data.
+std::unique_ptr<Strategy> make_strategy(const Program& p);
 
 // The first runnable thread at or after `from`, cyclically over kMaxThreads.
 int first_runnable_from(int from, unsigned runnable);

@@ -42,4 +42,9 @@ std::unique_ptr<Strategy> make_preempt_strategy(std::vector<SchedStep> steps) {
   return std::make_unique<PreemptStrategy>(std::move(steps));
 }
 
+std::unique_ptr<Strategy> make_strategy(const Program& p) {
+  if (p.strategy == SchedStrategy::kPct) return make_pct_strategy(p.pct);
+  return make_preempt_strategy(p.schedule);
+}
+
 }  // namespace mcf::fuzz

@@ -75,6 +75,17 @@ std::vector<LayoutCase> layout_cases() {
       // head 0xE4 = poll (4) | t2 | fail_nth | block; fail_nth 3, fd+1 1, events 3.
       {"t0 r0 = open($D.0:media[0], O_RDONLY)\nt2 poll(r0, POLLIN|POLLPRI, block) fail_nth=3\n",
        {0xAF, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE4, 0x03, 0x01, 0x03}},
+      // The schedule region at the end: one preemption step (thread, call,
+      // kind: lock = 0, nth, next), count 1, trailer 5C D5.
+      {"t1 register_driver($D)\nschedule: t0@1.lock#2 -> t1\n",
+       {0xAF, 0x1A, 0x00, 0x00, 0x01, 0x00, 0x02, 0x01, 0x01, 0x5C, 0xD5}},
+      // PCT: order t2 t0 t1 t3, two bits each from bit 0 = 0xD2; change
+      // points 57 and 300 as u16le; count 0x80|2.
+      {"t1 register_driver($D)\nschedule: pct t2>t0>t1>t3 change@57 change@300\n",
+       {0xAF, 0x1A, 0x00, 0xD2, 0x39, 0x00, 0x2C, 0x01, 0x82, 0x5C, 0xD5}},
+      // PCT without change points is still written (0xE4 = t0 t1 t2 t3).
+      {"t1 register_driver($D)\nschedule: pct t0>t1>t2>t3\n",
+       {0xAF, 0x1A, 0x00, 0xE4, 0x80, 0x5C, 0xD5}},
       // bind 5, unbind 6, plug 7, unplug 8, irq 9 (t3, line 7), unregister_driver 11.
       {"t0 bind($D.1)\nt1 unbind($D.1)\nt2 plug($D.2)\nt3 unplug($D.2)\nt3 irq($D.5, 7)\n"
        "t0 unregister_driver($D)\n",
@@ -112,6 +123,41 @@ TEST(EncodingBinary, CoveringProgramsRoundTrip) {
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     EXPECT_EQ(program_to_text(program_from_binary(program_to_binary(*parsed))), text);
   }
+}
+
+// Random schedule regions of both strategies (the mutator's kind of input):
+// each decodes to a valid program whose text and binary forms round-trip.
+TEST(EncodingBinary, RandomScheduleRegionsRoundTripThroughTextAndBinary) {
+  std::mt19937_64 rng(77);
+  int pct = 0, preempt = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    Bytes b = {kBinaryMagic, 0x1A, 0x00};  // t1 register_driver(row 0)
+    bool is_pct = rng() % 2;
+    size_t n = rng() % (is_pct ? kMaxPctChanges + 1 : kMaxSchedSteps + 1);
+    size_t payload = is_pct ? 1 + 2 * n : 5 * n;
+    for (size_t i = 0; i < payload; ++i) b.push_back(static_cast<uint8_t>(rng()));
+    b.push_back(static_cast<uint8_t>(is_pct ? (kSchedPctBit | n) : n));
+    b.push_back(kSchedTrailer2);
+    b.push_back(kSchedTrailer);
+    Program p = program_from_binary(b);
+    ASSERT_TRUE(is_valid(p));
+    ASSERT_EQ(p.calls.size(), 1u) << "the region was read as calls";
+    if (is_pct) {
+      ASSERT_EQ(p.strategy, SchedStrategy::kPct);
+      ASSERT_EQ(p.pct.changes.size(), n);
+      ++pct;
+    } else {
+      ASSERT_EQ(p.schedule.size(), n);
+      ++preempt;
+    }
+    EXPECT_EQ(program_from_binary(program_to_binary(p)), p);
+    std::string text = program_to_text(p);
+    absl::StatusOr<Program> back = program_from_text(text);
+    ASSERT_TRUE(back.ok()) << back.status() << "\n" << text;
+    ASSERT_EQ(*back, p) << text;
+  }
+  EXPECT_GT(pct, 1000);
+  EXPECT_GT(preempt, 1000);
 }
 
 TEST(EncodingBinary, EncodingCanonicalizesFirst) {

@@ -223,6 +223,13 @@ TEST(EncodingText, LenientTextPrintsCanonically) {
       {"t0 close(-1)fail_nth=0x10\n", "t0 close(-1) fail_nth=16\n"},
       // Drivers by row number.
       {"t0 register_driver(#0)\nt0 bind(#0.1)\n", "t0 register_driver($D)\nt0 bind($D.1)\n"},
+      // Schedules: spacing; an empty preemption list is no schedule; PCT
+      // change points keep their order (it sets their priorities).
+      {"t0 close(-1)\nschedule:  t0 @ 0 . lock # 1 ->t1\n",
+       "t0 close(-1)\nschedule: t0@0.lock#1 -> t1\n"},
+      {"t0 close(-1)\nschedule:\n", "t0 close(-1)\n"},
+      {"t0 close(-1)\nschedule: pct t3 > t1>t0 >t2  change@ 9 change@00 change@4\n",
+       "t0 close(-1)\nschedule: pct t3>t1>t0>t2 change@9 change@0 change@4\n"},
   };
   for (const auto& [in, out] : cases) {
     std::string text = with_driver(in);
@@ -423,6 +430,15 @@ TEST(EncodingText, BadTextGetsOneLineErrorWithLineNumber) {
       {defs + "t0 close(r0) fail_nth=0x100000000",
        "line 4: fail_nth 4294967296 is out of range (at most 4294967295)"},
       {defs + "t0", "line 4: expected a call name, found end of line"},
+      {defs + "schedule: pct t1>t1>t2>t3", "line 4: t1 twice in the priority order"},
+      {defs + "schedule: pct t1>t0", "line 4: expected '>' between the threads of the priority order"},
+      {defs + "schedule: pct t0>t1>t2>t3 change@1 change@2 change@3 change@4 change@5",
+       "line 4: more than 4 change points"},
+      {defs + "schedule: pct t0>t1>t2>t3 change@65536",
+       "line 4: expected the scheduling point of the change (0..65535)"},
+      {defs + "schedule: pct t0>t1>t2>t3 at@4", "line 4: expected a change point change@N"},
+      {defs + "schedule: t0@0.lock#0 -> t1\nschedule: pct t0>t1>t2>t3",
+       "line 5: a second schedule line"},
   };
   for (const auto& [in, want] : cases) {
     std::string text = with_driver(in);

@@ -23,42 +23,9 @@
 namespace mcf::fuzz {
 namespace {
 
+using testing::RacyLookup;
 using testing::run_deterministic;
 using testing::run_real_threads;
-
-// A lookup that drops the table lock before taking its reference (the
-// R10/R11 bug: get after the lookup lock is gone), racing a removal that
-// frees the object. Found only when the removal runs entirely between the
-// lookup's unlock and its get: one preemption.
-struct RacyLookup {
-  Mutex table_lock{"test_table.lock"};
-  struct Obj {
-    std::atomic<bool> freed{false};
-  } obj;
-  Obj* table = &obj;  // guarded by table_lock
-  std::atomic<bool> bug{false};
-
-  void lookup() {
-    table_lock.lock();
-    Obj* p = table;
-    table_lock.unlock();
-    if (p == nullptr) return;
-    hook(HookKind::kRefGet, "test_obj", p, "lookup");
-    if (p->freed.load()) bug.store(true);  // a use after the last put
-  }
-  void remove() {
-    table_lock.lock();
-    Obj* p = table;
-    table = nullptr;
-    table_lock.unlock();
-    if (p == nullptr) return;
-    hook(HookKind::kRefPut, "test_obj", p, "remove");
-    p->freed.store(true);
-  }
-  std::vector<std::function<void()>> fns() {
-    return {[this] { lookup(); }, [this] { remove(); }};
-  }
-};
 
 bool racy_bug_with(const std::vector<SchedStep>& schedule, std::string* trace = nullptr) {
   RacyLookup r;
@@ -179,7 +146,7 @@ void deadlock_fixture() {
          wake_up(&wq_a);
          m.unlock();
        }},
-      {});
+      std::vector<SchedStep>{});
 }
 
 TEST(SchedDeadlockDeathTest, EveryThreadWaitingIsReportedWithPositions) {
@@ -286,20 +253,30 @@ TEST(SchedMutateTest, MutateScheduleKeepsProgramsValidAndBounded) {
   Program q = *p;
   MutateOptions o;
   o.debug_validate = true;
-  int applied = 0;
+  int applied = 0, pct = 0, preempt = 0;
   for (uint64_t seed = 0; seed < 500; ++seed) {
     Program before = q;
     if (apply_mutation(MutationOp::kMutateSchedule, &q, seed, o)) ++applied;
     ASSERT_TRUE(is_valid(q));
     ASSERT_LE(q.schedule.size(), static_cast<size_t>(kMaxSchedSteps));
+    ASSERT_LE(q.pct.changes.size(), static_cast<size_t>(kMaxPctChanges));
     ASSERT_EQ(q.calls, before.calls);  // only the schedule changes
+    ++(q.strategy == SchedStrategy::kPct ? pct : preempt);
   }
   EXPECT_GT(applied, 400);
-  EXPECT_FALSE(q.schedule.empty());
-  // Other operators keep the schedule.
-  Program r = q;
-  ASSERT_TRUE(apply_mutation(MutationOp::kRemoveCall, &r, 1, o));
-  EXPECT_EQ(r.schedule, q.schedule);
+  // Both strategies are visited (sched_switch_pct), each for many steps.
+  EXPECT_GT(pct, 50);
+  EXPECT_GT(preempt, 50);
+  // Other operators keep the schedule, whichever strategy it has.
+  for (SchedStrategy strategy : {SchedStrategy::kPreempt, SchedStrategy::kPct}) {
+    for (uint64_t seed = 0; q.strategy != strategy; ++seed)
+      apply_mutation(MutationOp::kMutateSchedule, &q, 1000 + seed, o);
+    Program r = q;
+    ASSERT_TRUE(apply_mutation(MutationOp::kRemoveCall, &r, 1, o));
+    EXPECT_EQ(r.strategy, q.strategy);
+    EXPECT_EQ(r.schedule, q.schedule);
+    EXPECT_EQ(r.pct, q.pct);
+  }
 }
 
 }  // namespace
