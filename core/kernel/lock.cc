@@ -91,10 +91,15 @@ void note_released(task_struct* t, const void* lock, const char* cls, bool is_sp
 
 // Takes `m`. Under a deterministic scheduler the OS thread never blocks: a
 // taken lock makes this task not schedulable until its unlock (block_on).
+// On real threads a task that has to wait says on what (blocked_on), for the
+// hang watchdog.
 void lock_slow(std::mutex* m, const std::atomic<const task_struct*>& owner, const void* lock,
                const char* cls) {
   Scheduler* s = controlling_scheduler();
   if (s == nullptr) {
+    if (m->try_lock()) return;
+    const task_struct* o = owner.load(std::memory_order_relaxed);
+    BlockedOnScope blocked(current(), cls, /*is_lock=*/true, o != nullptr ? o->tid : -1);
     m->lock();
     return;
   }

@@ -37,6 +37,32 @@ struct task_struct {
   // happened in between: the fuzz executor's "every thread finished or
   // asleep" test before teardown relies on both (fuzzers/exec).
   std::atomic<uint64_t> sleep_seq{0};
+  // What the task is blocked on right now, for hang reports read by another
+  // thread while this one is stuck (the kernel's task->blocked_on of
+  // CONFIG_DEBUG_MUTEXES, extended to wait queues): a lock's class or a wait
+  // queue's name, null when not blocked; for a lock, the tid of its owner
+  // when the wait began (-1: none seen). Written by the task itself only,
+  // around the blocking wait (lock.cc, wait.cc).
+  std::atomic<const char*> blocked_on{nullptr};
+  std::atomic<bool> blocked_on_lock{false};
+  std::atomic<int> blocked_on_owner{-1};
+};
+
+// Marks `t` (the calling task) blocked on a lock or wait queue for the
+// scope's duration: see task_struct::blocked_on.
+class BlockedOnScope {
+ public:
+  BlockedOnScope(task_struct* t, const char* what, bool is_lock, int owner) : t_(t) {
+    t_->blocked_on_lock.store(is_lock, std::memory_order_relaxed);
+    t_->blocked_on_owner.store(owner, std::memory_order_relaxed);
+    t_->blocked_on.store(what, std::memory_order_release);
+  }
+  ~BlockedOnScope() { t_->blocked_on.store(nullptr, std::memory_order_release); }
+  BlockedOnScope(const BlockedOnScope&) = delete;
+  BlockedOnScope& operator=(const BlockedOnScope&) = delete;
+
+ private:
+  task_struct* t_;
 };
 
 inline bool task_is_sleeping(const task_struct* t) {

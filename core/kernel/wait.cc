@@ -21,6 +21,9 @@ void remove_wait_queue(wait_queue_head* wq, wait_queue_entry* e) {
 void wait_woken(wait_queue_entry* e, const char* what) {
   might_sleep(what);
   task_struct* t = current();
+  // For the hang watchdog; before the sleep becomes visible (sleep_seq), so
+  // whoever sees this task asleep also sees on what.
+  BlockedOnScope blocked(t, what, /*is_lock=*/false, -1);
   {
     // set_current_state(TASK_INTERRUPTIBLE), only if no wake-up came since
     // the entry was queued; under e->m so a waker cannot come between the

@@ -14,6 +14,7 @@
 #include "core/kernel/task.h"
 #include "fuzzers/exec/exec_state.h"
 #include "fuzzers/exec/fail_nth.h"
+#include "fuzzers/exec/watchdog.h"
 #include "fuzzers/exec/worker_pool.h"
 #include "fuzzers/sched/det_scheduler.h"
 #include "fuzzers/sched/strategy.h"
@@ -70,11 +71,22 @@ class ExecHookSink : public HookSink {
   HookSink* const sched_;   // deterministic mode: the scheduler
 };
 
+// The executor's caller (setup and teardown run on it) and what it does,
+// for positions read by the hang watchdog's thread.
+std::atomic<const task_struct*> g_caller{nullptr};
+std::atomic<const char*> g_caller_phase{nullptr};
+
 // Names the caller's task while it does setup or teardown, for reports.
 class CallerScope {
  public:
-  explicit CallerScope(const char* what) : t_(current()), saved_(t_->call) { t_->call = what; }
-  ~CallerScope() { t_->call = saved_; }
+  explicit CallerScope(const char* what) : t_(current()), saved_(t_->call) {
+    t_->call = what;
+    g_caller_phase.store(what);
+  }
+  ~CallerScope() {
+    t_->call = saved_;
+    g_caller_phase.store(nullptr);
+  }
   CallerScope(const CallerScope&) = delete;
   CallerScope& operator=(const CallerScope&) = delete;
 
@@ -138,15 +150,21 @@ void run_sequential(ExecInput& in) {
   teardown_wake(in);
 }
 
-void report_stuck(WorkerPool::Outcome o, const char* when) {
-  if (o == WorkerPool::Outcome::kHang) {
-    report(ReportKind::kHang, nullptr, "no program thread made progress %s: %s", when,
-           exec_thread_positions().c_str());
+// The hang watchdog fired (watchdog.h): the input is still running. The
+// report's object, what the stuck threads wait for, is what the signature of
+// a hang is made of (no model frame is on the watchdog's stack).
+void on_hang(int limit_ms) {
+  std::string stuck = "running";
+  if (g_det.load() != nullptr) {
+    stuck = "deterministic mode";
+  } else if (!g_sequential.load()) {
+    stuck = WorkerPool::instance().stuck_on();
+  } else if (const task_struct* caller = g_caller.load()) {
+    if (const char* on = caller->blocked_on.load()) stuck = on;
   }
-  if (o == WorkerPool::Outcome::kQuiescent) {
-    report(ReportKind::kDeadlock, nullptr, "program threads still asleep %s: %s", when,
-           exec_thread_positions().c_str());
-  }
+  report(ReportKind::kHang, stuck.c_str(),
+         "input still running after %d ms (hang watchdog, ExecOptions::hang_timeout_ms): %s",
+         limit_ms, exec_thread_positions().c_str());
 }
 
 void run_threads(ExecInput& in, ExecResult* res) {
@@ -164,19 +182,18 @@ void run_threads(ExecInput& in, ExecResult* res) {
       if (in.stopping.load()) break;
       pool.set_position(t, static_cast<int>(i));
       exec_call(in, i);
-      pool.note_progress();
     }
     pool.set_position(t, -1);
     lockdep_assert_no_locks_held("the end of a program thread");
   };
   pool.start(&thread_fn, active);
-  WorkerPool::Outcome o = pool.wait(in.opts.hang_timeout_ms);
-  if (o == WorkerPool::Outcome::kHang) report_stuck(o, "before teardown");
-  res->blocked = o == WorkerPool::Outcome::kQuiescent;
+  res->blocked = pool.wait() == WorkerPool::Outcome::kQuiescent;
   teardown_wake(in);
   // Every sleeper was woken above; one still asleep now is stuck for good.
-  o = pool.wait(in.opts.hang_timeout_ms);
-  if (o != WorkerPool::Outcome::kAllDone) report_stuck(o, "after teardown");
+  if (pool.wait() != WorkerPool::Outcome::kAllDone) {
+    report(ReportKind::kDeadlock, nullptr, "program threads still asleep after teardown: %s",
+           exec_thread_positions().c_str());
+  }
 }
 
 // Deterministic mode: the pool's workers run the program threads, one at a
@@ -199,7 +216,6 @@ void run_deterministic(ExecInput& in, ExecResult* res, DetScheduler& sched) {
       pool.set_position(t, static_cast<int>(i));
       sched.set_call(t, local++, static_cast<int>(i));
       exec_call(in, i);
-      pool.note_progress();
     }
     pool.set_position(t, -1);
     lockdep_assert_no_locks_held("the end of a program thread");
@@ -211,10 +227,9 @@ void run_deterministic(ExecInput& in, ExecResult* res, DetScheduler& sched) {
   res->blocked = !sched.wait_quiescent();
   teardown_wake(in);
   sched.wait_all_done();
-  g_det.store(nullptr);
-  sched.end();
+  sched.end();  // g_det stays set until the oracles ran: their reports print its trace
   // Every program thread left the model; the pool only marks them done.
-  pool.wait(0);
+  pool.wait();
 }
 
 }  // namespace
@@ -254,6 +269,8 @@ ExecResult execute(const Program& p, const ExecOptions& opts) {
   ExecHookSink sink(sequential, opts.hook_sink,
                     sequential || det ? nullptr : &WorkerPool::instance(), sched.get());
   set_hook_sink(&sink);  // before the workers are released
+  g_caller.store(current());
+  if (opts.hang_timeout_ms > 0) Watchdog::instance().arm(opts.hang_timeout_ms, on_hang);
 
   setup(in, &res);
   if (sequential) {
@@ -264,12 +281,14 @@ ExecResult execute(const Program& p, const ExecOptions& opts) {
     run_threads(in, &res);
   }
   teardown_finish(in);
+  if (opts.hang_timeout_ms > 0) Watchdog::instance().disarm();
 
   set_hook_sink(saved_sink);
   g_program.store(nullptr);
   // The oracles of the end of an input (DESIGN.md §3): no lock held (checked
   // above, on each thread), no thread stuck (run_threads), nothing alive.
   live_objects_check_all_released("after the executor's teardown");
+  g_det.store(nullptr);
   res.calls = std::move(in.results);
   if (det) {
     res.sched_points = sched->points();
@@ -287,7 +306,14 @@ std::string exec_thread_positions() {
   const Program* p = g_program.load();
   if (p == nullptr) return "no input is running";
   if (DetScheduler* d = g_det.load()) return d->positions();
-  if (!g_sequential.load()) return WorkerPool::instance().positions(p);
+  if (!g_sequential.load()) {
+    // The program threads, then the caller when it is in setup or teardown.
+    std::string out = WorkerPool::instance().positions(p);
+    const task_struct* caller = g_caller.load();
+    if (const char* phase = g_caller_phase.load(); phase != nullptr && caller != nullptr)
+      out += std::string("; the executor (") + phase + ") " + task_state_text(caller);
+    return out;
+  }
   int pos = g_seq_position.load(std::memory_order_relaxed);
   if (pos < 0) return "the program thread is outside the calls";
   return "call " + std::to_string(pos) + " (" + call_kind_name(p->calls[pos].kind) +

@@ -21,9 +21,13 @@
 //     R14), wait for every thread to finish, unregister every driver the
 //     executor registered.
 //  4. Oracles: no program thread and not the caller holds a model lock; no
-//     thread is stuck (still asleep after teardown: kDeadlock; no progress for
-//     hang_timeout_ms: kHang, each with every thread's position); every live
-//     count is zero (kLeak). A failed oracle is a report, which aborts.
+//     thread is stuck (still asleep after teardown: kDeadlock, with every
+//     thread's position); every live count is zero (kLeak). A failed oracle
+//     is a report, which aborts.
+// Throughout, the hang watchdog (watchdog.h): an input still running after
+// hang_timeout_ms, in any step, is a kHang report with every program
+// thread's call and what it waits for (lock class and owner, wait queue),
+// and the caller's (setup, teardown).
 //
 // Resolution, when a call runs (values out of range are taken modulo, as
 // prog.h promises):
@@ -72,6 +76,8 @@ namespace mcf::fuzz {
 // and every thread waiting is a kDeadlock report with each one's position.
 enum class ExecMode : uint8_t { kThreads, kSequential, kDeterministic };
 
+constexpr int kDefaultHangTimeoutMs = 20000;
+
 struct ExecOptions {
   ExecMode mode = ExecMode::kThreads;
   // The table the program's driver indices refer to; null: driver_table().
@@ -91,8 +97,10 @@ struct ExecOptions {
   // Every failure point each call reaches, in CallResult::fault_points
   // (for mcf-repro faults; fail_nth works without it).
   bool record_fault_points = false;
-  // Watchdog: no call finishing for this long is a kHang report (<= 0: off).
-  int hang_timeout_ms = 60000;
+  // Hang watchdog: an input still running after this long is a kHang report
+  // (<= 0: off). Below libFuzzer's -timeout, so the report with positions
+  // comes first (the targets derive it from -timeout, target.h).
+  int hang_timeout_ms = kDefaultHangTimeoutMs;
 };
 
 enum class CallStatus : uint8_t {

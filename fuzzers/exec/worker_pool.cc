@@ -3,13 +3,26 @@
 
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdlib>
+#include <set>
+
 
 namespace mcf::fuzz {
 namespace {
 thread_local int t_worker = -1;
+
 }  // namespace
+
+std::string task_state_text(const task_struct* t) {
+  if (t == nullptr) return "running";
+  const char* on = t->blocked_on.load();
+  std::string state = task_is_sleeping(t) ? "asleep" : "running";
+  if (on == nullptr) return state;
+  if (!t->blocked_on_lock.load()) return state + " on " + on;
+  int owner = t->blocked_on_owner.load();
+  return std::string("waits for lock ") + on +
+         (owner >= 0 ? " held by t" + std::to_string(owner) : std::string());
+}
 
 WorkerPool& WorkerPool::instance() {
   // Leaked on purpose: the workers sleep in it until the process exits, and
@@ -128,23 +141,15 @@ bool WorkerPool::quiescent_locked() const {
   return true;
 }
 
-WorkerPool::Outcome WorkerPool::wait(int hang_timeout_ms) {
+WorkerPool::Outcome WorkerPool::wait() {
   std::unique_lock<std::mutex> l(m_);
-  uint64_t last_progress = progress_.load(std::memory_order_relaxed);
   for (;;) {
     if (all_done_locked()) return Outcome::kAllDone;
     if (quiescent_locked()) return Outcome::kQuiescent;
     // Woken by a worker that finished or went to sleep (note_sleep); either
     // may make one of the two tests above true.
     uint64_t seen = events_;
-    auto changed = [&] { return events_ != seen; };
-    if (hang_timeout_ms <= 0) {
-      event_cv_.wait(l, changed);
-    } else if (!event_cv_.wait_for(l, std::chrono::milliseconds(hang_timeout_ms), changed)) {
-      uint64_t now = progress_.load(std::memory_order_relaxed);
-      if (now == last_progress) return Outcome::kHang;
-      last_progress = now;
-    }
+    event_cv_.wait(l, [&] { return events_ != seen; });
   }
 }
 
@@ -172,15 +177,20 @@ std::string WorkerPool::positions(const Program* p) const {
       if (p != nullptr && pos < static_cast<int>(p->calls.size()))
         out += std::string(" (") + call_kind_name(p->calls[pos].kind) + ")";
     }
-    if (done) {
-      out += " finished";
-    } else if (w.task != nullptr && task_is_sleeping(w.task)) {
-      out += " asleep";
-    } else {
-      out += " running";
-    }
+    out += done ? " finished" : " " + task_state_text(w.task);
   }
   return out.empty() ? "every thread finished" : out;
+}
+
+std::string WorkerPool::stuck_on() const {
+  std::set<std::string> on;
+  for (const Worker& w : workers_) {
+    if (w.done.load() || w.task == nullptr) continue;
+    if (const char* what = w.task->blocked_on.load()) on.insert(what);
+  }
+  std::string out;
+  for (const std::string& what : on) out += (out.empty() ? "" : "+") + what;
+  return out.empty() ? "running" : out;
 }
 
 }  // namespace mcf::fuzz

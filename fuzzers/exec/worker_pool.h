@@ -7,13 +7,12 @@
 // returns when each of them finished its calls, or when every unfinished one
 // is asleep in the model (on a wait queue, see task_struct::sleep_seq) so that
 // only teardown can wake it. That second answer involves no clock: it is read
-// from the tasks' sleep states with a double collect. A watchdog, off the
-// correctness path, only turns "no progress at all for hang_timeout_ms" into
-// a kHang report.
+// from the tasks' sleep states with a double collect. Hangs (a worker that
+// neither finishes nor sleeps) are the hang watchdog's (watchdog.h).
 //
 // Thread safety: start() and wait() are called by one thread (the executor's
-// caller). note_sleep(), note_progress() and set_position() are called by the
-// workers.
+// caller). note_sleep() and set_position() are called by the workers;
+// positions() by any thread (it reads atomics only).
 #pragma once
 
 #include <atomic>
@@ -28,6 +27,10 @@
 #include "fuzzers/prog/prog.h"
 
 namespace mcf::fuzz {
+
+// What task `t` does, from another thread: "running", "asleep on
+// <wait queue>", "waits for lock <class> held by t1" (task_struct::blocked_on).
+std::string task_state_text(const task_struct* t);
 
 class WorkerPool {
  public:
@@ -45,22 +48,24 @@ class WorkerPool {
   enum class Outcome {
     kAllDone,    // every active worker finished fn
     kQuiescent,  // every unfinished active worker sleeps in the model
-    kHang,       // no worker made progress for hang_timeout_ms
   };
-  // Waits for the first outcome that holds. hang_timeout_ms <= 0: no watchdog.
-  Outcome wait(int hang_timeout_ms);
+  // Waits for the first outcome that holds.
+  Outcome wait();
 
   // From a worker: it committed to sleep (its sleep_seq is odd).
   void note_sleep();
-  // From a worker: it finished a call (feeds the watchdog).
-  void note_progress() { progress_.fetch_add(1, std::memory_order_relaxed); }
   // From a worker: the program call it runs now (-1: none).
   void set_position(int worker, int call) {
     workers_[worker].position.store(call, std::memory_order_relaxed);
   }
 
-  // "t0 call 3 asleep, t1 finished, ..." for the active workers (reports).
+  // "t0 call 3 (poll) asleep on vb2_queue.done_wq, t1 call 4 (ioctl) waits
+  // for lock media_device.graph_mutex held by t0, t2 finished" for the
+  // active workers (reports; the call numbers index the program).
   std::string positions(const Program* p) const;
+  // What the unfinished workers are blocked on, sorted, without duplicates
+  // ("test_hang.lock+test_hang.wq"), or "running": stable across runs.
+  std::string stuck_on() const;
 
  private:
   struct Worker {
@@ -88,7 +93,6 @@ class WorkerPool {
   const std::function<void(int)>* fn_ = nullptr;  // guarded by m_
   int ready_ = 0;                        // guarded by m_: workers started
   bool quit_ = false;                    // guarded by m_
-  std::atomic<uint64_t> progress_{0};
   Worker workers_[kMaxThreads];
 };
 

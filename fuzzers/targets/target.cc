@@ -1,11 +1,13 @@
 // The libFuzzer glue: see target.h.
 #include "fuzzers/targets/target.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "fuzzers/mutate/mutate_bytes.h"
 #include "fuzzers/prog/encoding_binary.h"
@@ -97,17 +99,33 @@ MutateOptions mutate_options(const TargetSpec& spec) {
   return o;
 }
 
+// Set once by target_initialize().
+int g_hang_timeout_ms = kDefaultHangTimeoutMs;
+
 ExecOptions exec_options(const TargetSpec& spec) {
   ExecOptions o;
   o.mode = g_mode_override.value_or(spec.mode);
+  o.hang_timeout_ms = g_hang_timeout_ms;
   return o;
 }
 
 }  // namespace
 
-void target_initialize(const TargetSpec& spec) {
+int target_hang_timeout_ms(int argc, char** argv) {
+  int ms = kDefaultHangTimeoutMs;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a.substr(0, 9) != "-timeout=") continue;
+    long s = std::strtol(argv[i] + 9, nullptr, 10);  // libFuzzer's -timeout: seconds, 0 = none
+    if (s > 0) ms = static_cast<int>(std::min<long>(ms, s * 750));
+  }
+  return ms;
+}
+
+void target_initialize(const TargetSpec& spec, int argc, char** argv) {
   read_switches();
   if (!g_faults) std::fprintf(stderr, "%s: MCF_FAULTS=0: fault injection off\n", spec.name);
+  g_hang_timeout_ms = target_hang_timeout_ms(argc, argv);
   repro::crash_report_install(kSignatureOptions);
 }
 

@@ -31,6 +31,10 @@
 //                             Default (or 1): on.
 // A value outside these is a one-line error on stderr and exit status 2.
 //
+// Hangs: the executor's hang watchdog (fuzzers/exec/watchdog.h) reports an
+// input still running after min(kDefaultHangTimeoutMs, 3/4 of libFuzzer's
+// -timeout=N) with every thread's position, before libFuzzer's bare timeout.
+//
 // On any finding (a model report, or a sanitizer's) the target prints, after
 // the report, the program in text form between "==mcfuzz== PROGRAM" and
 // "==mcfuzz== END PROGRAM", and the threads' positions.
@@ -59,7 +63,10 @@ constexpr uint32_t kFdCalls = call_bit(CallKind::kOpen) | call_bit(CallKind::kCl
 constexpr uint32_t kAllCalls = (1u << static_cast<int>(CallKind::kCount)) - 1;
 constexpr uint32_t kAllNodes = (1u << static_cast<int>(NodeKind::kCount)) - 1;
 
-void target_initialize(const TargetSpec& spec);
+// Once per process; argv is libFuzzer's (read for -timeout=N).
+void target_initialize(const TargetSpec& spec, int argc, char** argv);
+// The hang watchdog's limit for libFuzzer flags `argv`.
+int target_hang_timeout_ms(int argc, char** argv);
 int target_run_input(const TargetSpec& spec, const uint8_t* data, size_t size);
 size_t target_mutate(const TargetSpec& spec, uint8_t* data, size_t size, size_t max_size,
                      unsigned seed);
@@ -70,8 +77,8 @@ size_t target_crossover(const TargetSpec& spec, const uint8_t* data1, size_t siz
 }  // namespace mcf::fuzz
 
 #define MCF_FUZZ_TARGET(spec)                                                                  \
-  extern "C" int LLVMFuzzerInitialize(int*, char***) {                                         \
-    ::mcf::fuzz::target_initialize(spec);                                                      \
+  extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {                               \
+    ::mcf::fuzz::target_initialize(spec, *argc, *argv);                                        \
     return 0;                                                                                  \
   }                                                                                            \
   extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {                    \

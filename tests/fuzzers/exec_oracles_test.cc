@@ -5,6 +5,7 @@
 // death tests.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -231,7 +232,60 @@ TEST_F(ExecOracleDeathTest, ThreadAsleepAfterTeardownIsADeadlock) {
   o.hang_timeout_ms = 0;  // the verdict must not come from a watchdog
   EXPECT_DEATH(fuzz::execute(b.program(), o),
                "REPORT deadlock: program threads still asleep after teardown: "
-               "t1 call 1 \\(register_driver\\) asleep");
+               "t1 call 1 \\(register_driver\\) asleep on exec_test.never");
+}
+
+// A real hang under real threads: t0's call takes a lock and sleeps on a
+// queue nobody wakes; t1's call then waits for that lock. Not every
+// unfinished thread is asleep (t1 waits for a lock), so the executor never
+// tears down: only the hang watchdog ends the input, naming both positions.
+Mutex g_hang_lock{"exec_test_hang.lock"};
+wait_queue_head g_hang_wq{"exec_test_hang.wq"};
+std::atomic<bool> g_hang_held{false};
+int hold_and_sleep() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  g_hang_lock.lock();
+  g_hang_held.store(true);
+  wait_event(&g_hang_wq, [] { return false; });
+  return 0;
+}
+int wait_for_the_lock() {
+  // Real threads: t1 asks for the lock only once t0 holds it, every run.
+  while (!g_hang_held.load()) std::this_thread::yield();
+  MutexGuard g(&g_hang_lock);
+  return 0;
+}
+const std::vector<driver_desc>& hang_table() {
+  static const std::vector<driver_desc> table = {
+      {"exec-test-hold", "takes a lock and sleeps for good", hold_and_sleep, nothing_unregister,
+       no_device},
+      {"exec-test-wait", "waits for that lock", wait_for_the_lock, nothing_unregister,
+       no_device}};
+  return table;
+}
+fuzz::Program hang_program() {
+  ProgBuilder b;
+  b.driver(0, CallKind::kRegisterDriver, 0);
+  b.driver(1, CallKind::kRegisterDriver, 1);
+  return b.program();
+}
+
+TEST_F(ExecOracleDeathTest, HangOnRealThreadsIsReportedByTheWatchdogWithPositions) {
+  fuzz::ExecOptions o = broken_options(&hang_table(), ExecMode::kThreads);
+  o.hang_timeout_ms = 300;
+  EXPECT_DEATH(fuzz::execute(hang_program(), o),
+               "REPORT hang: input still running after 300 ms \\(hang watchdog.*\\): "
+               "t0 call 0 \\(register_driver\\) asleep on exec_test_hang.wq, "
+               "t1 call 1 \\(register_driver\\) waits for lock "
+               "exec_test_hang.lock held by t0\n"
+               "==mcfuzz== object: exec_test_hang.lock\\+exec_test_hang.wq\n");
+}
+
+TEST_F(ExecOracleDeathTest, SameHangInDeterministicModeIsADeadlockWithPositions) {
+  // No yield loop needed there: t0 runs first and holds the lock when t1 asks.
+  EXPECT_DEATH(fuzz::execute(hang_program(), broken_options(&hang_table(), ExecMode::kDeterministic)),
+               "REPORT deadlock: deterministic mode: no thread can run: t0 call 0 \\(its call 0\\) "
+               "\\[register_driver\\] waits on exec_test_hang.wq; t1 call 1 \\(its call 0\\) "
+               "\\[register_driver\\] waits for lock exec_test_hang.lock held by t0");
 }
 
 TEST_F(ExecOracleDeathTest, SleepInSequentialModeIsADeadlock) {
