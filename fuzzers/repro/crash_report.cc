@@ -66,6 +66,8 @@ std::atomic<const fuzz::Program*> g_program{nullptr};
 // ASan aborts, and libFuzzer then reports a deadly signal).
 std::atomic<bool> g_printed{false};
 constexpr int kTraceTail = 24;
+// The whole trace instead of its tail (mcf-repro replay --trace).
+std::atomic<bool> g_full_trace{false};
 
 // Appends the frames of one code address (several when calls were inlined
 // there, innermost first), symbolized through the sanitizer runtime.
@@ -113,7 +115,9 @@ bool print_program_once() {
   std::fprintf(stderr, "==mcfuzz== live objects: %s\n", live_objects_line().c_str());
   // Deterministic mode: the last scheduling points before the finding.
   std::string trace = fuzz::exec_last_trace();
-  if (!trace.empty()) {
+  if (!trace.empty() && g_full_trace.load()) {
+    std::fprintf(stderr, "==mcfuzz== TRACE\n%s==mcfuzz== END TRACE\n", trace.c_str());
+  } else if (!trace.empty()) {
     // The start of the kTraceTail-th line from the end.
     size_t start = trace.size() - (trace.back() == '\n' ? 1 : 0);
     for (int lines = 0; start > 0; --start)
@@ -292,6 +296,8 @@ void crash_report_install(const SignatureOptions& opts) {
 }
 
 void crash_report_set_program(const fuzz::Program* p) { g_program.store(p); }
+
+void crash_report_set_full_trace(bool full) { g_full_trace.store(full); }
 
 std::string live_objects_line() {
   std::string out;

@@ -43,6 +43,10 @@ void crash_report_install(const SignatureOptions& opts);
 // Set before execute() and cleared after; the program must stay alive between.
 void crash_report_set_program(const fuzz::Program* p);
 
+// Print the deterministic scheduler's whole trace, between "==mcfuzz==
+// TRACE" and "==mcfuzz== END TRACE", instead of its last points.
+void crash_report_set_full_trace(bool full);
+
 // The live model objects, "device=3 media_device=1", or "none".
 std::string live_objects_line();
 

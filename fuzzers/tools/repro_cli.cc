@@ -561,6 +561,7 @@ int cmd_child(const Ctx& c) {
                                               bytes->size());
   crash_report_install(c.config.signature);
   crash_report_set_program(&p);
+  crash_report_set_full_trace(c.args.has("trace"));  // a crashing run prints it too
   fuzz::ExecOptions o;
   o.mode = *mode;
   o.keep_trace = c.args.has("trace");

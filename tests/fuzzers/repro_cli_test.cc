@@ -291,6 +291,61 @@ TEST_F(ReproCliTest, ReplayExpectCleanPassesOnlyWhenNoRunCrashed) {
   EXPECT_EQ(fixture({"replay", "--times=1", file("ok2.txt", kClean)}).exit_status, 1);
 }
 
+// Two threads, each with its own fd; t0 preempted at its first call's entry.
+const char kTwoThreads[] =
+    "t0 r0 = open(mcf-fixture.0:video[0], O_RDWR)\n"
+    "t1 r1 = open(mcf-fixture.0:video[0], O_RDWR)\n"
+    "t0 ioctl(r0, VIDIOC_QUERYCAP)\n"
+    "t1 ioctl(r1, VIDIOC_G_INPUT)\n"
+    "t0 close(r0)\n"
+    "t1 close(r1)\n";
+
+// The lines of `out` that are trace events: "<thread> c<call> <point>...".
+std::vector<std::string> trace_lines(const std::string& out) {
+  std::vector<std::string> lines;
+  for (absl::string_view l : absl::StrSplit(out, '\n'))
+    if (absl::StartsWith(l, "t0 ") || absl::StartsWith(l, "t1 ") || absl::StartsWith(l, "teardown "))
+      lines.emplace_back(l);
+  return lines;
+}
+
+TEST_F(ReproCliTest, ReplayTracePrintsTheInterleavingOfACleanAndOfACrashingRun) {
+  // 1. A clean run: every scheduling point as thread, call, point kind and
+  //    number, object class and label; the preemption the schedule asks for.
+  std::string two = file("two.txt", std::string(kTwoThreads) + "schedule: t0@0.enter#0 -> t1\n");
+  ToolRun r = fixture({"replay", "--times=2", "--expect-clean", "--trace", two});
+  ASSERT_EQ(r.exit_status, 0) << r.out << r.err;
+  std::vector<std::string> lines = trace_lines(r.out);
+  ASSERT_GT(lines.size(), 10u) << r.out;
+  EXPECT_TRUE(absl::StartsWith(lines[0], "t0 c0 enter#0 ")) << lines[0];
+  EXPECT_EQ(lines[1], "t0 preempted at c0.enter#0 -> t1");
+  EXPECT_TRUE(absl::StartsWith(lines[2], "t1 c0 enter#0 ")) << lines[2];
+  bool t0_ioctl = false, teardown = false;
+  for (const std::string& l : lines) {
+    t0_ioctl |= absl::StartsWith(l, "t0 c1 enter#0 ");
+    teardown |= absl::StartsWith(l, "teardown ");
+  }
+  EXPECT_TRUE(t0_ioctl) << r.out;
+  EXPECT_TRUE(teardown) << r.out;
+  // The same program under PCT: t1 has the highest priority, so it starts.
+  std::string pct = file("pct.txt", std::string(kTwoThreads) + "schedule: pct t1>t0>t2>t3\n");
+  ToolRun p = fixture({"replay", "--times=1", "--expect-clean", "--trace", pct});
+  ASSERT_EQ(p.exit_status, 0) << p.out << p.err;
+  std::vector<std::string> pct_lines = trace_lines(p.out);
+  ASSERT_FALSE(pct_lines.empty()) << p.out;
+  EXPECT_TRUE(absl::StartsWith(pct_lines[0], "t1 c0 enter#0 ")) << pct_lines[0];
+  // 2. A crashing run prints its whole trace too, up to the finding.
+  ToolRun a = fixture({"replay", "--times=1", "--trace", file("a.txt", kBugA)});
+  EXPECT_EQ(a.exit_status, 0) << a.out << a.err;
+  EXPECT_FALSE(absl::StrContains(a.out, "(no trace")) << a.out;
+  std::vector<std::string> crash_lines = trace_lines(a.out);
+  ASSERT_FALSE(crash_lines.empty()) << a.out;
+  EXPECT_TRUE(absl::StartsWith(crash_lines[0], "t0 c0 enter#0 ")) << a.out;
+  // 3. Threads mode has no trace, and says so.
+  ToolRun t = fixture({"replay", "--times=1", "--mode=threads", "--expect-clean", "--trace", two});
+  EXPECT_TRUE(absl::StrContains(t.out, "(no trace: not deterministic mode)")) << t.out;
+}
+
 TEST_F(ReproCliTest, MinimizeShrinksAPaddedProgramToTheKnownMinimalOne) {
   std::string out = path("min.txt");
   ToolRun r = fixture({"minimize", "--out=" + out, file("padded.txt", kPaddedA)});
