@@ -72,10 +72,9 @@ void DetScheduler::begin(unsigned active) {
 }
 
 void DetScheduler::thread_enter(int t) {
-  std::unique_lock<std::mutex> l(mu_);
   t_slot = t;
   t_sched = this;
-  cv_[t].wait(l, [&] { return running_ == t; });
+  turn_[t].sem.acquire();  // the first handoff to t
 }
 
 void DetScheduler::set_call(int t, int local, int global) {
@@ -94,8 +93,7 @@ void DetScheduler::thread_exit() {
   slots_[self].state = State::kFinished;
   int next = pick_after_block_locked(self);
   if (next < 0) report_deadlock(l, "thread exit");
-  running_ = next;
-  cv_[next].notify_one();
+  hand_over_locked(l, next);
 }
 
 bool DetScheduler::wait_quiescent() {
@@ -156,11 +154,19 @@ int DetScheduler::pick_after_block_locked(int self) {
   return -1;
 }
 
+void DetScheduler::hand_over_locked(std::unique_lock<std::mutex>& l, int next) {
+  running_ = next;
+  l.unlock();
+  turn_[next].sem.release();
+}
+
 void DetScheduler::switch_locked(std::unique_lock<std::mutex>& l, int self, int next) {
   if (next == self) return;
-  running_ = next;
-  cv_[next].notify_one();
-  cv_[self].wait(l, [&] { return running_ == self; });
+  hand_over_locked(l, next);
+  // Exactly one acquire per handoff to us: `next` may hand back before we
+  // get here, and its token must not be left for a later wait.
+  turn_[self].sem.acquire();
+  l.lock();
 }
 
 void DetScheduler::block_self_locked(std::unique_lock<std::mutex>& l, int self) {
