@@ -158,8 +158,7 @@ TEST(SchedDeadlockDeathTest, EveryThreadWaitingIsReportedWithPositions) {
 }
 
 std::string corpus_text(const char* name) {
-  std::string path = std::string(__FILE__);
-  path = path.substr(0, path.rfind("/tests/")) + "/corpus/lifetime_fuzzer/" + name;
+  std::string path = std::string(MCF_SOURCE_DIR) + "/corpus/lifetime_fuzzer/" + name;
   std::ifstream f(path);
   std::stringstream ss;
   ss << f.rdbuf();
@@ -178,13 +177,19 @@ TEST(SchedExecTest, CorpusProgramsGiveTheSameTraceEveryRun) {
                            "drivers_come_and_go.txt"}) {
     auto parsed = program_from_text(corpus_text(name));
     ASSERT_TRUE(parsed.ok()) << name << ": " << parsed.status();
-    for (int variant = 0; variant < 2; ++variant) {
+    for (int variant = 0; variant < 3; ++variant) {
       Program p = *parsed;
       // Variant 1: preempt each thread at its first call's entry.
       if (variant == 1)
         for (uint8_t t = 0; t < kMaxThreads; ++t)
           p.schedule.push_back(SchedStep{t, 0, HookKind::kCallEntry, 0,
                                          static_cast<uint8_t>((t + 1) % kMaxThreads)});
+      // Variant 2: PCT, reversed priorities, three change points.
+      if (variant == 2) {
+        p.strategy = SchedStrategy::kPct;
+        p.pct.order = {3, 2, 1, 0};
+        p.pct.changes = {5, 40, 200};
+      }
       ExecOptions o;
       o.mode = ExecMode::kDeterministic;
       o.keep_trace = true;
