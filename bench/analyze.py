@@ -227,6 +227,12 @@ def main(argv):
         return 2
     entries = catalogue.load(os.path.join(REPO, "bench", "bugs"),
                              sorted({r["bug"] for r in rows}))
+    # A detection is judged against the catalogue's current `expect` (the
+    # signature itself is what the trial recorded).
+    expect = {e["bug"]: e["expect"] for e in entries}
+    for r in rows:
+        r["match"] = r["finding"] and catalogue.signature_matches(expect[r["bug"]],
+                                                                  r["signature"])
     run = {}
     run_path = os.path.join(a.run_dir, "run.json")
     if os.path.exists(run_path):
